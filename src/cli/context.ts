@@ -1,0 +1,78 @@
+/**
+ * What every verb shares: the common flags, reading the inputs into a store, reconciling them
+ * into a NetworkState, and turning bad input into an InputError (exit 2).
+ */
+import { Option, type Command } from 'commander';
+import { formatProblem, InputError, type Problem } from '../api/problems.js';
+import { PROFILES } from '../controllers/cluster/index.js';
+import { buildNetworkState } from '../model/build.js';
+import type { IngressFlavour, NetworkState, ProfileName } from '../model/types.js';
+import { loadStore, type Store } from '../store/index.js';
+
+/** Where a verb writes: results to `out`, diagnostics to `err`. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly readStdin: () => Promise<string>;
+  readonly cwd: string;
+  /** Colour allowed (a TTY and no NO_COLOR). */
+  readonly color: boolean;
+}
+
+/** Flags shared by the verbs that read manifests. */
+export interface InputFlags {
+  readonly filename: string[];
+  readonly recursive?: boolean;
+  readonly namespace?: string;
+  readonly allNamespaces?: boolean;
+  readonly profile?: ProfileName;
+  readonly ingressFlavour?: IngressFlavour;
+  readonly now?: string;
+}
+
+/** A failure of the environment (exit 3), e.g. the Linux plane without root. */
+export class EnvironmentError extends Error {
+  readonly code = 'EENV';
+}
+
+/** Adds `-f`, `-R`, `-n`, `-A`, `--profile`, `--ingress-flavour` and `--now` to a command. */
+export function inputOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --filename <path>', 'manifest file, directory or - for stdin (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('-R, --recursive', 'read directories given with -f recursively')
+    .option('-n, --namespace <ns>', 'namespace: for objects that name none, and to filter output')
+    .option('-A, --all-namespaces', 'show objects of every namespace')
+    .addOption(new Option('--profile <name>', 'cluster profile').choices(PROFILES as string[]))
+    .addOption(new Option('--ingress-flavour <flavour>', "the default ingress controller's flavour for this command").choices(['spec', 'nginx', 'traefik']))
+    .option('--now <time>', 'fixed current time (ISO 8601) for reproducible certificates');
+}
+
+/** Reads the inputs; prints warnings; throws InputError when any problem is an error. */
+export async function loadInputs(flags: InputFlags, io: Io): Promise<Store> {
+  if (flags.filename.length === 0) {
+    throw new InputError([{ code: 'KW-USAGE', severity: 'error', message: 'no input: give manifests with -f FILE|DIR|-', hint: 'e.g. kwire get pods -f examples/course' }]);
+  }
+  if (flags.now !== undefined && Number.isNaN(Date.parse(flags.now))) {
+    throw new InputError([{ code: 'KW-USAGE', severity: 'error', message: `--now: not an ISO 8601 time (got "${flags.now}")`, hint: 'e.g. --now 2026-01-01T00:00:00Z' }]);
+  }
+  const store = await loadStore({ files: flags.filename, recursive: flags.recursive, namespace: flags.namespace, readStdin: io.readStdin, cwd: io.cwd });
+  reportProblems(store.problems, io);
+  return store;
+}
+
+/** Prints warnings to stderr and throws InputError when any problem is an error. */
+export function reportProblems(problems: readonly Problem[], io: Io): void {
+  const errors = problems.filter((p) => p.severity === 'error');
+  for (const p of problems) if (p.severity === 'warning') io.err(`warning: ${formatProblem(p)}`);
+  if (errors.length > 0) throw new InputError(errors);
+}
+
+/** Loads and reconciles: the NetworkState of the inputs. */
+export async function loadState(flags: InputFlags, io: Io): Promise<{ store: Store; state: NetworkState }> {
+  const store = await loadInputs(flags, io);
+  const state = buildNetworkState(
+    { objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf },
+    { profile: flags.profile, ingressFlavour: flags.ingressFlavour, now: flags.now },
+  );
+  return { store, state };
+}

@@ -1,0 +1,103 @@
+/**
+ * Reconcile: runs every controller over the store's objects, in dependency order, into one
+ * NetworkState. Pure and deterministic: same objects and options, same state.
+ */
+import type { Problem } from '../api/problems.js';
+import type { KubeObject, NetworkPolicySpec, SourcePos } from '../api/types.js';
+import { addonObjects, resolveCluster } from '../controllers/cluster/index.js';
+import { assignLoadBalancers } from '../controllers/loadbalancer/index.js';
+import { reconcileEndpointSlices, reconcileServices } from '../controllers/services/index.js';
+import { reconcilePods } from '../controllers/workloads/index.js';
+import { resolveIngressClasses } from '../controllers/ingressclass/index.js';
+import { bigIntToIp, cidrRange, subnet } from './ip.js';
+import type { IngressFlavour, NamespaceState, NetworkState, NodeState, ProfileName } from './types.js';
+
+/** Options of one reconcile, read once at the CLI edge. */
+export interface BuildOptions {
+  readonly profile?: ProfileName;
+  readonly ingressFlavour?: IngressFlavour;
+  /** Fixed "now" (ISO) for certificates; defaults to the real time at the CLI edge. */
+  readonly now?: string;
+}
+
+/** What the store gives the builder. */
+export interface BuildInput {
+  readonly objects: readonly KubeObject[];
+  readonly sourceOf: (o: KubeObject) => SourcePos | undefined;
+}
+
+function nodesOf(config: NetworkState['cluster'], objects: readonly KubeObject[], sourceOf: BuildInput['sourceOf']): NodeState[] {
+  const nodeRange = cidrRange(config.nodeCIDR);
+  const given = objects.filter((o) => o.kind === 'Node');
+  const configs = given.length
+    ? given.map((o) => ({
+        name: o.metadata.name,
+        labels: { 'kubernetes.io/hostname': o.metadata.name, ...o.metadata.labels },
+        controlPlane: 'node-role.kubernetes.io/control-plane' in o.metadata.labels,
+        podCIDR: (o.spec as { podCIDR?: string } | undefined)?.podCIDR,
+        ip: undefined as string | undefined,
+        source: sourceOf(o),
+      }))
+    : config.nodes.map((n) => ({ ...n, source: undefined }));
+  return configs.map((n, i) => ({
+    name: n.name,
+    labels: n.labels,
+    controlPlane: n.controlPlane,
+    ip: n.ip ?? (nodeRange ? bigIntToIp(nodeRange.first + 2n + BigInt(i), nodeRange.family) : ''),
+    podCIDR: n.podCIDR ?? subnet(config.podCIDR, config.nodeCIDRMaskSize, i) ?? '',
+    source: n.source,
+  }));
+}
+
+function namespacesOf(objects: readonly KubeObject[], sourceOf: BuildInput['sourceOf']): NamespaceState[] {
+  const out = new Map<string, NamespaceState>();
+  for (const o of objects) {
+    if (o.kind !== 'Namespace') continue;
+    out.set(o.metadata.name, {
+      name: o.metadata.name,
+      labels: { ...o.metadata.labels, 'kubernetes.io/metadata.name': o.metadata.name },
+      implicit: false,
+      source: sourceOf(o),
+    });
+  }
+  for (const name of ['default', ...objects.map((o) => o.metadata.namespace)]) {
+    if (name && !out.has(name)) out.set(name, { name, labels: { 'kubernetes.io/metadata.name': name }, implicit: true });
+  }
+  return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** Builds the NetworkState of the inputs. */
+export function buildNetworkState(input: BuildInput, opts: BuildOptions = {}): NetworkState {
+  const problems: Problem[] = [];
+  const cluster = resolveCluster({ objects: input.objects, profile: opts.profile, ingressFlavour: opts.ingressFlavour, now: opts.now, sourceOf: input.sourceOf });
+  problems.push(...cluster.problems);
+  const config = cluster.config;
+  const objects = [...input.objects, ...addonObjects(config, input.objects)];
+  const nodes = nodesOf(config, objects, input.sourceOf);
+  const namespaces = namespacesOf(objects, input.sourceOf);
+  const podResult = reconcilePods({ objects, nodes, sourceOf: input.sourceOf });
+  problems.push(...podResult.problems);
+  const svcResult = reconcileServices({ objects, pods: podResult.pods, cluster: config, sourceOf: input.sourceOf });
+  problems.push(...svcResult.problems);
+  const endpointSlices = reconcileEndpointSlices({ services: svcResult.services, pods: podResult.pods, objects });
+  const lb = assignLoadBalancers({ cluster: config, services: svcResult.services, nodes, namespaces, endpointSlices, objects, sourceOf: input.sourceOf });
+  problems.push(...lb.problems);
+  const classes = resolveIngressClasses({ objects, cluster: config, sourceOf: input.sourceOf });
+  problems.push(...classes.problems);
+  const networkPolicies = objects
+    .filter((o) => o.kind === 'NetworkPolicy')
+    .map((o) => ({ namespace: o.metadata.namespace, name: o.metadata.name, spec: o.spec as NetworkPolicySpec, source: input.sourceOf(o) }));
+  return {
+    cluster: config,
+    nodes,
+    namespaces,
+    pods: podResult.pods,
+    services: lb.services,
+    endpointSlices,
+    ingressClasses: classes.ingressClasses,
+    ingresses: classes.ingresses,
+    networkPolicies,
+    objects,
+    problems,
+  };
+}
