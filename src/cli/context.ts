@@ -40,7 +40,7 @@ export function inputOptions(cmd: Command): Command {
   return cmd
     .option('-f, --filename <path>', 'manifest file, directory or - for stdin (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('-R, --recursive', 'read directories given with -f recursively')
-    .option('-n, --namespace <ns>', 'namespace: for objects that name none, and to filter output')
+    .option('-n, --namespace <ns>', 'only show objects of this namespace (objects that name none are in "default")')
     .option('-A, --all-namespaces', 'show objects of every namespace')
     .addOption(new Option('--profile <name>', 'cluster profile').choices(PROFILES as string[]))
     .addOption(new Option('--ingress-flavour <flavour>', "the default ingress controller's flavour for this command").choices(['spec', 'nginx', 'traefik']))
@@ -55,7 +55,7 @@ export async function loadInputs(flags: InputFlags, io: Io): Promise<Store> {
   if (flags.now !== undefined && Number.isNaN(Date.parse(flags.now))) {
     throw new InputError([{ code: 'KW-USAGE', severity: 'error', message: `--now: not an ISO 8601 time (got "${flags.now}")`, hint: 'e.g. --now 2026-01-01T00:00:00Z' }]);
   }
-  const store = await loadStore({ files: flags.filename, recursive: flags.recursive, namespace: flags.namespace, readStdin: io.readStdin, cwd: io.cwd });
+  const store = await loadStore({ files: flags.filename, recursive: flags.recursive, readStdin: io.readStdin, cwd: io.cwd });
   reportProblems(store.problems, io);
   return store;
 }

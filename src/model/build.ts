@@ -97,6 +97,7 @@ export function buildNetworkState(input: BuildInput, opts: BuildOptions = {}): N
     ingressClasses: classes.ingressClasses,
     ingresses: classes.ingresses,
     networkPolicies,
+    metallb: lb.metallb,
     objects,
     problems,
   };

@@ -12,6 +12,7 @@ import type {
   StringMap,
 } from '../api/types.js';
 import type { Problem } from '../api/problems.js';
+import type { Allocation, Announcements, MetalLBConfig, Pending } from '../controllers/metallb/index.js';
 
 /** Which CNI style the cluster runs. */
 export type CniMode = 'routed' | 'vxlan' | 'bridge';
@@ -157,6 +158,9 @@ export interface ServiceState {
   readonly publishNotReadyAddresses: boolean;
   readonly healthCheckNodePort?: number;
   readonly loadBalancerClass?: string;
+  /** Deprecated `spec.loadBalancerIP`, as written. */
+  readonly loadBalancerIP?: string;
+  readonly ipFamilies?: readonly string[];
   readonly loadBalancerSourceRanges: readonly string[];
   /** LoadBalancer status: the addresses given, empty while `<pending>`. */
   readonly loadBalancerIngress: readonly { readonly ip: string; readonly ipMode?: 'VIP' | 'Proxy' }[];
@@ -222,6 +226,13 @@ export interface NetworkPolicyState {
   readonly source?: SourcePos;
 }
 
+/** MetalLB's view: its configuration, the addresses it gave and who announces them. */
+export interface MetalLBState {
+  readonly config: MetalLBConfig;
+  readonly allocations: ReadonlyMap<string, Allocation | Pending>;
+  readonly announcements: Announcements;
+}
+
 /** The whole computed network. */
 export interface NetworkState {
   readonly cluster: ClusterConfig;
@@ -233,6 +244,8 @@ export interface NetworkState {
   readonly ingressClasses: readonly IngressClassState[];
   readonly ingresses: readonly IngressState[];
   readonly networkPolicies: readonly NetworkPolicyState[];
+  /** Present when MetalLB serves LoadBalancer Services. */
+  readonly metallb?: MetalLBState;
   /** Every input object, for kinds a controller does not model here (MetalLB, cert-manager…). */
   readonly objects: readonly KubeObject[];
   /** Findings made while reconciling (conflicts, unresolved references). */

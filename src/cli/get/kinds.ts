@@ -4,6 +4,7 @@
  */
 import { endpointSliceObject, ingressAddresses, ingressObject, nodeObject, podObject, serviceObject, type Json } from '../../model/objects.js';
 import type { NetworkState } from '../../model/types.js';
+import { poolUsage } from '../../controllers/metallb/index.js';
 
 /** One item of a kind, ready to print. */
 export interface Row {
@@ -179,6 +180,25 @@ const views: KindView[] = [
         wide: [(p.spec.policyTypes ?? (p.spec.egress ? ['Ingress', 'Egress'] : ['Ingress'])).join(',')],
         object: () => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: p.name, namespace: p.namespace }, spec: p.spec }),
       })),
+  },
+  {
+    name: 'ipaddresspools',
+    aliases: ['ipaddresspool'],
+    namespaced: false,
+    headers: ['NAME', 'AUTO ASSIGN', 'AVOID BUGGY IPS', 'ADDRESSES', 'USED', 'AVAILABLE'],
+    wideHeaders: [],
+    rows: (state) => {
+      const m = state.metallb;
+      if (!m) return [];
+      return poolUsage(m.config, m.allocations).map((u) => ({
+        namespace: m.config.namespace,
+        name: u.name,
+        labels: {},
+        cells: [u.name, String(u.autoAssign), String(u.avoidBuggyIPs), u.addresses.join(','), String(u.used), String(u.available)],
+        wide: [],
+        object: () => ({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: u.name, namespace: m.config.namespace }, spec: { addresses: [...u.addresses], autoAssign: u.autoAssign, avoidBuggyIPs: u.avoidBuggyIPs }, status: { assignedIPv4: u.used, availableIPv4: u.available } }),
+      }));
+    },
   },
 ];
 

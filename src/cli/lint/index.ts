@@ -34,7 +34,7 @@ function gitRoot(from: string): string | undefined {
 /** Runs `lint`; exit 1 when a finding reaches `--fail-on`. */
 export async function runLintCommand(flags: LintFlags, io: Io): Promise<number> {
   if (flags.filename.length === 0) throw new InputError([{ code: 'KW-USAGE', severity: 'error', message: 'no input: give manifests with -f FILE|DIR|-' }]);
-  const store = await loadStore({ files: flags.filename, recursive: flags.recursive, namespace: flags.namespace, readStdin: io.readStdin, cwd: io.cwd });
+  const store = await loadStore({ files: flags.filename, recursive: flags.recursive, readStdin: io.readStdin, cwd: io.cwd });
   const fatal = store.problems.filter(isFatal);
   if (fatal.length) throw new InputError(fatal);
   const state = buildNetworkState({ objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf }, { profile: flags.profile, ingressFlavour: flags.ingressFlavour, now: flags.now });

@@ -6,7 +6,8 @@
 import type { Problem } from '../../api/problems.js';
 import type { KubeObject, SourcePos } from '../../api/types.js';
 import { bigIntToIp, cidrRange } from '../../model/ip.js';
-import type { ClusterConfig, EndpointSliceState, NamespaceState, NodeState, ServiceState } from '../../model/types.js';
+import type { ClusterConfig, EndpointSliceState, MetalLBState, NamespaceState, NodeState, ServiceState } from '../../model/types.js';
+import { allocateLoadBalancerIPs, announce, metallbAnnotations, parseMetalLB, serviceKey } from '../metallb/index.js';
 
 /** Inputs of LoadBalancer assignment. */
 export interface LoadBalancerInput {
@@ -19,12 +20,52 @@ export interface LoadBalancerInput {
   readonly sourceOf: (o: KubeObject) => SourcePos | undefined;
 }
 
+/** The result: Services with their addresses, MetalLB's state when it serves them, problems. */
+export interface LoadBalancerResult {
+  readonly services: ServiceState[];
+  readonly metallb?: MetalLBState;
+  readonly problems: Problem[];
+}
+
+/** Gives a problem about an object the source position of that object. */
+function withSource(p: Problem, objects: readonly KubeObject[], sourceOf: LoadBalancerInput['sourceOf']): Problem {
+  if (p.source || !p.object) return p;
+  const ref = p.object;
+  const o = objects.find((x) => x.kind === ref.kind && x.metadata.name === ref.name && (ref.namespace === undefined || x.metadata.namespace === ref.namespace));
+  const source = o ? sourceOf(o) : undefined;
+  return source ? { ...p, source } : p;
+}
+
+function metallbAssign(input: LoadBalancerInput, lbs: readonly ServiceState[]): { assigned: Map<ServiceState, Partial<ServiceState>>; metallb: MetalLBState; problems: Problem[] } {
+  const config = parseMetalLB(input.objects);
+  const allocations = allocateLoadBalancerIPs({ services: lbs, namespaces: input.namespaces, config });
+  const assigned = new Map<ServiceState, Partial<ServiceState>>();
+  for (const s of lbs) {
+    const a = allocations.get(serviceKey(s));
+    if (!a) continue;
+    if (a.kind === 'allocated') {
+      assigned.set(s, {
+        loadBalancerIngress: a.ips.map((ip) => ({ ip, ipMode: 'VIP' as const })),
+        loadBalancerBy: 'metallb',
+        annotations: { ...s.annotations, [metallbAnnotations.allocatedFromPool]: a.pool },
+      });
+    } else assigned.set(s, { pendingReason: a.reason });
+  }
+  const withAddresses = input.services.map((s) => {
+    const a = assigned.get(s);
+    return a ? { ...s, ...a } : s;
+  });
+  const announcements = announce({ allocations, services: withAddresses, endpointSlices: input.endpointSlices, nodes: input.nodes, config });
+  return { assigned, metallb: { config, allocations, announcements }, problems: [...config.problems, ...announcements.problems] };
+}
+
 /** Fills `loadBalancerIngress`, `loadBalancerBy` and `pendingReason` of LoadBalancer Services. */
-export function assignLoadBalancers(input: LoadBalancerInput): { services: ServiceState[]; problems: Problem[] } {
-  const problems: Problem[] = [];
+export function assignLoadBalancers(input: LoadBalancerInput): LoadBalancerResult {
   const mode = input.cluster.loadBalancer.mode;
   const lbs = input.services.filter((s) => s.type === 'LoadBalancer');
-  const assigned = new Map<ServiceState, Partial<ServiceState>>();
+  let assigned = new Map<ServiceState, Partial<ServiceState>>();
+  let metallb: MetalLBState | undefined;
+  let problems: Problem[] = [];
   if (mode === 'none') {
     for (const s of lbs) assigned.set(s, { pendingReason: 'no load-balancer implementation in this cluster (install MetalLB or use a cloud profile)' });
   } else if (mode === 'servicelb') {
@@ -34,7 +75,7 @@ export function assignLoadBalancers(input: LoadBalancerInput): { services: Servi
   } else if (mode === 'cloud') {
     const range = cidrRange(input.cluster.loadBalancer.pool ?? '203.0.113.0/24');
     let next = range ? range.first + 1n : 0n;
-    for (const s of [...lbs].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`))) {
+    for (const s of [...lbs].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)))) {
       if (s.loadBalancerClass) {
         assigned.set(s, { pendingReason: `loadBalancerClass "${s.loadBalancerClass}" is not served by the cloud provider` });
         continue;
@@ -46,11 +87,14 @@ export function assignLoadBalancers(input: LoadBalancerInput): { services: Servi
       assigned.set(s, { loadBalancerIngress: [{ ip: bigIntToIp(next++, range.family), ipMode: 'VIP' }], loadBalancerBy: 'cloud' });
     }
   } else {
-    for (const s of lbs) assigned.set(s, { pendingReason: 'MetalLB allocation pending integration' });
+    const r = metallbAssign(input, lbs);
+    assigned = r.assigned;
+    metallb = r.metallb;
+    problems = r.problems.map((p) => withSource(p, input.objects, input.sourceOf));
   }
   const services = input.services.map((s) => {
     const a = assigned.get(s);
     return a ? { ...s, ...a } : s;
   });
-  return { services, problems };
+  return { services, metallb, problems };
 }

@@ -175,6 +175,8 @@ export function reconcileServices(input: ServiceInput): { services: ServiceState
       publishNotReadyAddresses: spec.publishNotReadyAddresses === true,
       healthCheckNodePort,
       loadBalancerClass: spec.loadBalancerClass,
+      loadBalancerIP: spec.loadBalancerIP,
+      ipFamilies: spec.ipFamilies,
       loadBalancerSourceRanges: spec.loadBalancerSourceRanges ?? [],
       loadBalancerIngress: [],
       addon: o.metadata.annotations[ADDON_ANNOTATION] === 'true',
