@@ -161,7 +161,7 @@ function checkMetadata(c: Checker, raw: Record<string, unknown>, obj: KubeObject
     }
     for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
       if (typeof val !== 'string') {
-        c.add(['metadata', field, k], `must be a string (got ${typeof val} ${quote(val)})`, `quote the value: "${String(val as string)}"`);
+        c.add(['metadata', field, k], `must be a string (got ${typeof val} ${quote(val)})`, `quote the value: "${JSON.stringify(val) ?? typeof val}"`);
         continue;
       }
       const keyErr = labelKeyError(k);
@@ -336,7 +336,7 @@ function checkService(c: Checker, o: KubeObject): void {
       if (prev !== undefined) c.add(['spec', 'ports', i, 'name'], `Duplicate value: ${quote(name)}`, `also at spec.ports[${prev}]`);
       names.set(name, i);
     }
-    const key = `${String(p.port)}/${String(p.protocol ?? 'TCP')}`;
+    const key = `${JSON.stringify(p.port) ?? ''}/${typeof p.protocol === 'string' ? p.protocol : 'TCP'}`;
     const prevKey = keys.get(key);
     if (prevKey !== undefined) c.add(['spec', 'ports', i], `Duplicate value: ${key}`, `also at spec.ports[${prevKey}]`);
     keys.set(key, i);
@@ -475,7 +475,7 @@ function checkIngress(c: Checker, o: KubeObject): void {
       const type = get(p, ['pathType']);
       checkBackend(c, get(p, ['backend']), [...pp, 'backend']);
       if (typeof path !== 'string') {
-        if (type === 'Exact' || type === 'Prefix') c.add([...pp, 'path'], `Required value: must be an absolute path for pathType ${String(type)}`);
+        if (type === 'Exact' || type === 'Prefix') c.add([...pp, 'path'], `Required value: must be an absolute path for pathType ${type}`);
         return;
       }
       if (path !== '' && !path.startsWith('/')) {

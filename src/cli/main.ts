@@ -34,7 +34,14 @@ export function buildProgram(io: Io, done: (p: Promise<number>) => void): Comman
     .version(VERSION)
     .showHelpAfterError('(run kwire --help for usage)')
     .exitOverride()
-    .configureOutput({ writeOut: (t) => io.out(t.trimEnd()), writeErr: (t) => io.err(t.trimEnd()) });
+    .configureOutput({
+      writeOut: (t) => {
+        io.out(t.trimEnd());
+      },
+      writeErr: (t) => {
+        io.err(t.trimEnd());
+      },
+    });
   registerGet(program, io, done);
   registerLint(program, io, done);
   return program;

@@ -5,6 +5,7 @@
 import type { Problem, Severity } from '../../api/problems.js';
 import { labelsMatchSelector } from '../../controllers/workloads/index.js';
 import type { NetworkState, PodState, ServiceState } from '../../model/types.js';
+import { compileRoutes, lintIngresses } from '../../controllers/ingress/index.js';
 
 /** One lint check. */
 export interface LintCheck {
@@ -84,6 +85,19 @@ export const serviceChecks: readonly LintCheck[] = [
       return userServices(state)
         .filter((s) => !s.selector && s.type !== 'ExternalName' && !state.endpointSlices.some((e) => e.namespace === s.namespace && e.service === s.name && e.endpoints.length > 0))
         .map((s) => finding(this, s, 'spec.selector', 'the Service has no selector and no Endpoints/EndpointSlice names it; it has no endpoints', `add a selector, or an Endpoints object named "${s.name}" (or an EndpointSlice labelled kubernetes.io/service-name: ${s.name})`));
+    },
+  },
+];
+
+/** The checks of the ingress area (annotations, classes, routing conflicts, TLS). */
+export const ingressChecks: readonly LintCheck[] = [
+  {
+    id: 'KW-ING',
+    severity: 'warning',
+    summary: 'Ingress annotations, classes, routing conflicts and TLS hosts',
+    run(state) {
+      const routing = compileRoutes(state);
+      return [...routing.problems, ...lintIngresses(state, routing)];
     },
   },
 ];

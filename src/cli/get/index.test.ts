@@ -4,11 +4,13 @@ import { captureIo } from '../../../test/support/state.js';
 import { main } from '../main.js';
 
 const course = ['-f', 'examples/course'];
+/** The course's Services without its MetalLB pool: what a minikube user sees. */
+const noMetalLB = ['-f', 'examples/course/10-apps.yaml', '-f', 'examples/course/20-services.yaml'];
 
 describe('kwire get', () => {
   it('prints services like kubectl, with <pending> where nothing serves a LoadBalancer', async () => {
     const io = captureIo();
-    expect(await main(['get', 'svc', ...course, '--profile', 'minikube'], io)).toBe(0);
+    expect(await main(['get', 'svc', ...noMetalLB, '--profile', 'minikube'], io)).toBe(0);
     const out = io.stdout.join('\n');
     expect(out.split('\n')[0]).toMatch(/^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)$/);
     expect(out).toMatch(/frontend\s+LoadBalancer\s+10\.\d+\.\d+\.\d+\s+<pending>\s+80:3\d{4}\/TCP/);
@@ -67,7 +69,7 @@ describe('kwire get', () => {
 describe('kwire lint', () => {
   it('reports the course cluster\'s findings with positions and exits by --fail-on', async () => {
     const io = captureIo();
-    const code = await main(['lint', ...course, '--profile', 'minikube', '-o', 'json', '--fail-on', 'warning'], io);
+    const code = await main(['lint', ...noMetalLB, '--profile', 'minikube', '-o', 'json', '--fail-on', 'warning'], io);
     const report = JSON.parse(io.stdout.join('\n')) as { findings: { code: string; source?: { file: string; line: number } }[] };
     const pending = report.findings.find((f) => f.code === 'KW-SVC003');
     expect(pending?.source).toEqual({ file: 'examples/course/20-services.yaml', line: 61, column: 1 });
@@ -76,7 +78,7 @@ describe('kwire lint', () => {
 
   it('writes SARIF 2.1.0 with repository-relative paths', async () => {
     const io = captureIo();
-    await main(['lint', ...course, '--profile', 'minikube', '-o', 'sarif', '--fail-on', 'none'], io);
+    await main(['lint', ...noMetalLB, '--profile', 'minikube', '-o', 'sarif', '--fail-on', 'none'], io);
     const sarif = JSON.parse(io.stdout.join('\n')) as { version: string; runs: { tool: { driver: { name: string; rules: { id: string }[] } }; results: { ruleId: string; level: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
     expect(sarif.version).toBe('2.1.0');
     const run = sarif.runs[0];
