@@ -7,6 +7,9 @@ import { formatProblem, InputError } from '../api/problems.js';
 import { EnvironmentError, type Io } from './context.js';
 import { registerGet } from './get/index.js';
 import { registerLint } from './lint/index.js';
+import { registerTrace } from './trace/index.js';
+import { registerReach } from './reach/index.js';
+import { registerDiff } from './diff/index.js';
 import { VERSION } from './version.js';
 
 
@@ -43,6 +46,9 @@ export function buildProgram(io: Io, done: (p: Promise<number>) => void): Comman
       },
     });
   registerGet(program, io, done);
+  registerTrace(program, io, done);
+  registerReach(program, io, done);
+  registerDiff(program, io, done);
   registerLint(program, io, done);
   return program;
 }

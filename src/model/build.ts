@@ -8,6 +8,7 @@ import { addonObjects, resolveCluster } from '../controllers/cluster/index.js';
 import { assignLoadBalancers } from '../controllers/loadbalancer/index.js';
 import { reconcileEndpointSlices, reconcileServices } from '../controllers/services/index.js';
 import { reconcilePods } from '../controllers/workloads/index.js';
+import { reconcileCertificates } from '../controllers/certmanager/index.js';
 import { resolveIngressClasses } from '../controllers/ingressclass/index.js';
 import { bigIntToIp, cidrRange, subnet } from './ip.js';
 import type { IngressFlavour, NamespaceState, NetworkState, NodeState, ProfileName } from './types.js';
@@ -18,6 +19,8 @@ export interface BuildOptions {
   readonly ingressFlavour?: IngressFlavour;
   /** Fixed "now" (ISO) for certificates; defaults to the real time at the CLI edge. */
   readonly now?: string;
+  /** Seed for certificate keys and serials: same inputs and seed, byte-identical Secrets. */
+  readonly seed?: string;
 }
 
 /** What the store gives the builder. */
@@ -84,6 +87,14 @@ export function buildNetworkState(input: BuildInput, opts: BuildOptions = {}): N
   problems.push(...lb.problems);
   const classes = resolveIngressClasses({ objects, cluster: config, sourceOf: input.sourceOf });
   problems.push(...classes.problems);
+  const certManager = reconcileCertificates({
+    objects,
+    ingresses: classes.ingresses,
+    now: new Date(opts.now ?? Date.now()),
+    seed: opts.seed,
+    sourceOf: input.sourceOf,
+  });
+  problems.push(...certManager.problems);
   const networkPolicies = objects
     .filter((o) => o.kind === 'NetworkPolicy')
     .map((o) => ({ namespace: o.metadata.namespace, name: o.metadata.name, spec: o.spec as NetworkPolicySpec, source: input.sourceOf(o) }));
@@ -98,6 +109,7 @@ export function buildNetworkState(input: BuildInput, opts: BuildOptions = {}): N
     ingresses: classes.ingresses,
     networkPolicies,
     metallb: lb.metallb,
+    certManager,
     objects,
     problems,
   };

@@ -13,6 +13,7 @@ import type {
 } from '../api/types.js';
 import type { Problem } from '../api/problems.js';
 import type { Allocation, Announcements, MetalLBConfig, Pending } from '../controllers/metallb/index.js';
+import type { CertManagerState } from '../controllers/certmanager/index.js';
 
 /** Which CNI style the cluster runs. */
 export type CniMode = 'routed' | 'vxlan' | 'bridge';
@@ -246,6 +247,8 @@ export interface NetworkState {
   readonly networkPolicies: readonly NetworkPolicyState[];
   /** Present when MetalLB serves LoadBalancer Services. */
   readonly metallb?: MetalLBState;
+  /** cert-manager's issuers, certificates and the Secrets it wrote. */
+  readonly certManager?: CertManagerState;
   /** Every input object, for kinds a controller does not model here (MetalLB, cert-manager…). */
   readonly objects: readonly KubeObject[];
   /** Findings made while reconciling (conflicts, unresolved references). */

@@ -1,0 +1,76 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatIp, parseCidr, parseIp, rangeToCidrs, subtractRanges, type IpRange } from './ip.js';
+
+describe('parseCidr', () => {
+  it.each([
+    ['10.0.0.0/8', 4, '10.0.0.0', '10.255.255.255'],
+    ['10.1.2.3/8', 4, '10.0.0.0', '10.255.255.255'],
+    ['0.0.0.0/0', 4, '0.0.0.0', '255.255.255.255'],
+    ['192.168.1.7/32', 4, '192.168.1.7', '192.168.1.7'],
+    ['2001:db8::/32', 6, '2001:db8::', '2001:db8:ffff:ffff:ffff:ffff:ffff:ffff'],
+    ['::/0', 6, '::', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff'],
+  ] as const)('%s', (text, family, first, last) => {
+    const cidr = parseCidr(text);
+    expect(cidr?.family).toBe(family);
+    expect(cidr && formatIp(family, cidr.range[0])).toBe(first);
+    expect(cidr && formatIp(family, cidr.range[1])).toBe(last);
+  });
+
+  it.each([
+    '10.0.0.1',
+    '10.0.0.0/33',
+    '10.0.0/8',
+    '0x0a.0.0.0/8',
+    '10.0.0.0/-1',
+    '2001:db8::/129',
+    'fe80::1%eth0/64',
+  ])('rejects %s', (text) => {
+    expect(parseCidr(text)).toBeUndefined();
+  });
+});
+
+describe('rangeToCidrs', () => {
+  it('splits 0.0.0.0-9.255.255.255 as DESIGN.md shows', () => {
+    const range = [
+      parseIp('0.0.0.0')?.value ?? -1n,
+      parseIp('9.255.255.255')?.value ?? -1n,
+    ] as const;
+    expect(rangeToCidrs(4, range)).toEqual(['0.0.0.0/5', '8.0.0.0/7']);
+  });
+
+  it('covers exactly the range, for any range', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }),
+        fc.bigInt({ min: 0n, max: 2n ** 32n - 1n }),
+        (a, b) => {
+          const range: IpRange = a <= b ? [a, b] : [b, a];
+          const covered = rangeToCidrs(4, range).map((c) => parseCidr(c)?.range ?? [0n, -1n]);
+          let next = range[0];
+          for (const [lo, hi] of covered) {
+            expect(lo).toBe(next);
+            next = hi + 1n;
+          }
+          expect(next).toBe(range[1] + 1n);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+it('subtractRanges cuts holes', () => {
+  expect(
+    subtractRanges(
+      [[0n, 100n]],
+      [
+        [10n, 20n],
+        [50n, 200n],
+      ],
+    ),
+  ).toEqual([
+    [0n, 9n],
+    [21n, 49n],
+  ]);
+});

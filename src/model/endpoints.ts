@@ -1,0 +1,95 @@
+/**
+ * kube-proxy's choice of endpoint for a Service port, as the one rule every plane reads: which
+ * endpoints are eligible (ready, traffic policies, node-local) and which one a connection gets.
+ */
+import { fnv32a } from './ip.js';
+import type { NetworkState, PodState, ServicePortState, ServiceState } from './types.js';
+
+/** One eligible endpoint of a Service port. */
+export interface Candidate {
+  readonly ip: string;
+  readonly port: number;
+  readonly node?: string;
+  readonly pod?: PodState;
+}
+
+/** How the traffic reached the Service, which decides the traffic policy that applies. */
+export type Entry =
+  | { readonly kind: 'cluster'; readonly fromNode?: string }
+  | { readonly kind: 'external'; readonly node: string };
+
+/** The eligible endpoints and why the others were left out. */
+export interface EndpointSelection {
+  readonly candidates: readonly Candidate[];
+  /** Total endpoints of the port before the traffic policy. */
+  readonly total: number;
+  readonly ready: number;
+  /** The traffic policy that filtered, if any (`internalTrafficPolicy: Local` …). */
+  readonly policy?: string;
+  readonly detail: string;
+}
+
+/** Finds a Service port by number or name. */
+export function servicePort(svc: ServiceState, port: number | string, protocol = 'TCP'): ServicePortState | undefined {
+  return typeof port === 'number'
+    ? svc.ports.find((p) => p.port === port && p.protocol === protocol)
+    : svc.ports.find((p) => p.name === port);
+}
+
+/** The endpoints kube-proxy may send a connection to this Service port to. */
+export function selectEndpoints(state: NetworkState, svc: ServiceState, port: ServicePortState, entry: Entry): EndpointSelection {
+  const podsByIp = new Map(state.pods.filter((p) => p.namespace === svc.namespace).map((p) => [p.ip, p]));
+  const all: (Candidate & { ready: boolean; serving: boolean })[] = [];
+  for (const slice of state.endpointSlices) {
+    if (slice.namespace !== svc.namespace || slice.service !== svc.name) continue;
+    const sp = slice.ports.find((p) => p.name === port.name && p.protocol === port.protocol);
+    if (!sp) continue;
+    for (const ep of slice.endpoints) {
+      for (const ip of ep.addresses) {
+        all.push({ ip, port: sp.port, node: ep.nodeName, pod: podsByIp.get(ip), ready: ep.conditions.ready, serving: ep.conditions.serving });
+      }
+    }
+  }
+  all.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0));
+  let usable = all.filter((e) => e.ready);
+  // kube-proxy falls back to serving-but-terminating endpoints when none is ready.
+  if (usable.length === 0) usable = all.filter((e) => e.serving);
+  const ready = usable.length;
+  let policy: string | undefined;
+  let candidates: Candidate[] = usable;
+  if (entry.kind === 'external' && svc.externalTrafficPolicy === 'Local') {
+    policy = 'externalTrafficPolicy: Local';
+    candidates = usable.filter((e) => e.node === entry.node);
+  } else if (entry.kind === 'cluster' && svc.internalTrafficPolicy === 'Local' && entry.fromNode) {
+    policy = 'internalTrafficPolicy: Local';
+    candidates = usable.filter((e) => e.node === entry.fromNode);
+  }
+  const where = entry.kind === 'external' ? entry.node : entry.fromNode;
+  const detail =
+    all.length === 0
+      ? 'the Service has no endpoints'
+      : ready === 0
+        ? `none of its ${all.length} endpoints is ready`
+        : policy && candidates.length === 0
+          ? `${policy}: none of its ${ready} ready endpoints runs on ${where ?? 'this node'}`
+          : `${candidates.length} of ${all.length} endpoints eligible${policy ? ` (${policy}: only those on ${where ?? 'this node'})` : ''}`;
+  return { candidates, total: all.length, ready, policy, detail };
+}
+
+/**
+ * The endpoint a connection gets. kube-proxy draws at random (`numgen random`); kwire draws from a
+ * hash of the connection so the same question gets the same answer. With `sessionAffinity:
+ * ClientIP` the hash is of the client address only, so one client always gets one endpoint.
+ */
+export function chooseEndpoint(svc: ServiceState, candidates: readonly Candidate[], clientIP: string, connectionKey: string): { chosen?: Candidate; why: string } {
+  if (candidates.length === 0) return { why: 'no eligible endpoint' };
+  const affinity = svc.sessionAffinity === 'ClientIP';
+  const key = affinity ? `${svc.namespace}/${svc.name}|${clientIP}` : connectionKey;
+  const chosen = candidates[fnv32a(key) % candidates.length];
+  const why = affinity
+    ? `sessionAffinity ClientIP: client ${clientIP} sticks to one endpoint for ${svc.sessionAffinityTimeoutSeconds}s`
+    : candidates.length === 1
+      ? 'the only eligible endpoint'
+      : `one of ${candidates.length} at random (nftables numgen; kwire shows the draw for this connection)`;
+  return { chosen, why };
+}
