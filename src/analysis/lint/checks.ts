@@ -6,6 +6,9 @@ import type { Problem, Severity } from '../../api/problems.js';
 import { labelsMatchSelector } from '../../controllers/workloads/index.js';
 import type { NetworkState, PodState, ServiceState } from '../../model/types.js';
 import { compileRoutes, lintIngresses } from '../../controllers/ingress/index.js';
+import { lintCertificates } from '../../controllers/certmanager/index.js';
+import { compilePolicies, evaluateConnection } from '../../controllers/networkpolicy/index.js';
+import { lintNetworkPolicies } from '../netpol-lint/index.js';
 
 /** One lint check. */
 export interface LintCheck {
@@ -98,6 +101,86 @@ export const ingressChecks: readonly LintCheck[] = [
     run(state) {
       const routing = compileRoutes(state);
       return [...routing.problems, ...lintIngresses(state, routing)];
+    },
+  },
+];
+
+/** The checks of the NetworkPolicy area. */
+export const networkPolicyChecks: readonly LintCheck[] = [
+  {
+    id: 'KW-NP',
+    severity: 'warning',
+    summary: 'NetworkPolicies selecting nothing, peers matching nothing, no DNS allowance, ineffective ipBlocks, duplicates',
+    run(state) {
+      const compiled = compilePolicies(state);
+      return [...compiled.problems, ...lintNetworkPolicies(state, compiled)];
+    },
+  },
+];
+
+/** The solver pod cert-manager starts for an HTTP-01 challenge (port 8089), as a pod of the model. */
+function solverPod(namespace: string): PodState {
+  return {
+    namespace,
+    name: 'cm-acme-http-solver',
+    labels: { 'acme.cert-manager.io/http01-solver': 'true' },
+    annotations: {},
+    ip: '',
+    node: '',
+    hostNetwork: false,
+    ready: true,
+    terminating: false,
+    phase: 'Running',
+    ports: [{ name: 'http', containerPort: 8089, protocol: 'TCP', container: 'acmesolver' }],
+    workload: { kind: 'Pod', name: 'cm-acme-http-solver' },
+    addon: true,
+  };
+}
+
+/** The checks of the cert-manager area. */
+export const certificateChecks: readonly LintCheck[] = [
+  {
+    id: 'KW-CM',
+    severity: 'warning',
+    summary: 'TLS Secrets without issuer, missing issuers, certificates not covering their hosts, HTTP-01 challenges that cannot pass',
+    run(state) {
+      const cm = state.certManager;
+      if (!cm) return [];
+      return lintCertificates(cm, state.ingresses);
+    },
+  },
+  {
+    id: 'KW-CM005',
+    severity: 'error',
+    summary: 'HTTP-01 challenge path blocked by a NetworkPolicy',
+    run(state) {
+      const cm = state.certManager;
+      if (!cm || cm.challenges.length === 0) return [];
+      const compiled = compilePolicies(state);
+      if (!compiled.enforced) return [];
+      const out: Problem[] = [];
+      const seen = new Set<string>();
+      for (const ch of cm.challenges) {
+        if (ch.type !== 'HTTP-01' || seen.has(ch.namespace)) continue;
+        const ctrl = state.cluster.ingressControllers.find((c) => c.className === (ch.ingressClass ?? c.className));
+        const ctrlPod = state.pods.find((p) => p.addon && p.labels['app.kubernetes.io/instance'] === ctrl?.name);
+        if (!ctrlPod) continue;
+        const v = evaluateConnection(compiled, ctrlPod, solverPod(ch.namespace), 'TCP', 8089);
+        if (v.allowed) continue;
+        seen.add(ch.namespace);
+        const blocking = [...v.ingress.isolatedBy, ...v.egress.isolatedBy];
+        const first = blocking[0];
+        const policy = first ? state.networkPolicies.find((p) => p.namespace === first.namespace && p.name === first.name) : undefined;
+        out.push({
+          code: this.id,
+          severity: this.severity,
+          message: `the ACME HTTP-01 solver pod in namespace ${ch.namespace} (TCP/8089) cannot be reached by the ingress controller: ${v.detail}; the challenge for ${ch.dnsName} will never pass`,
+          hint: `allow ingress to pods labelled acme.cert-manager.io/http01-solver=true on TCP 8089 from the ingress controller's namespace`,
+          object: policy ? { kind: 'NetworkPolicy', namespace: policy.namespace, name: policy.name } : { kind: 'Certificate', namespace: ch.namespace, name: ch.order },
+          source: policy?.source,
+        });
+      }
+      return out;
     },
   },
 ];

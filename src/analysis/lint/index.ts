@@ -4,7 +4,7 @@
  */
 import type { Problem, Severity } from '../../api/problems.js';
 import type { NetworkState } from '../../model/types.js';
-import { ingressChecks, serviceChecks, type LintCheck } from './checks.js';
+import { certificateChecks, ingressChecks, networkPolicyChecks, serviceChecks, type LintCheck } from './checks.js';
 
 export type { LintCheck } from './checks.js';
 export { lintFormats, type LintFormat } from './formats.js';
@@ -14,7 +14,7 @@ export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, warn
 
 /** Every check kwire runs, by area. */
 export function allChecks(extra: readonly LintCheck[] = []): LintCheck[] {
-  return [...serviceChecks, ...ingressChecks, ...extra];
+  return [...serviceChecks, ...ingressChecks, ...networkPolicyChecks, ...certificateChecks, ...extra];
 }
 
 /** Runs the checks; findings sorted by file, line, column, id. */

@@ -323,6 +323,8 @@ function shadowedBy(
   policy: CompiledPolicy,
   twins: ReadonlySet<CompiledPolicy>,
 ): string[] | undefined {
+  // A default-deny (isolation without rules) guards pods that do not exist yet: never "shadowed".
+  if (policy.ingress.length === 0 && policy.egress.length === 0) return undefined;
   const selected = selectedClasses(ctx, policy);
   if (selected.length === 0) return undefined;
   const others = new Set<string>();
