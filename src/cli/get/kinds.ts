@@ -5,6 +5,7 @@
 import { endpointSliceObject, ingressAddresses, ingressObject, nodeObject, podObject, serviceObject, type Json } from '../../model/objects.js';
 import type { NetworkState } from '../../model/types.js';
 import { poolUsage } from '../../controllers/metallb/index.js';
+import { certificateRowCells, renderCertificateRow, toSecretObject } from '../../controllers/certmanager/index.js';
 
 /** One item of a kind, ready to print. */
 export interface Row {
@@ -199,6 +200,50 @@ const views: KindView[] = [
         object: () => ({ apiVersion: 'metallb.io/v1beta1', kind: 'IPAddressPool', metadata: { name: u.name, namespace: m.config.namespace }, spec: { addresses: [...u.addresses], autoAssign: u.autoAssign, avoidBuggyIPs: u.avoidBuggyIPs }, status: { assignedIPv4: u.used, availableIPv4: u.available } }),
       }));
     },
+  },
+  {
+    name: 'certificates',
+    aliases: ['certificate', 'cert', 'certs'],
+    namespaced: true,
+    headers: ['NAME', 'READY', 'SECRET', 'ISSUER', 'NOT AFTER', 'EXPIRES IN'],
+    wideHeaders: ['RENEWAL', 'STATUS'],
+    rows: (state) => {
+      const cm = state.certManager;
+      if (!cm) return [];
+      return cm.certificates.map((c) => {
+        const cells = certificateRowCells(renderCertificateRow(c, cm.now), true);
+        return {
+          namespace: c.namespace,
+          name: c.name,
+          labels: {},
+          cells: [cells[1] ?? '', cells[2] ?? '', cells[3] ?? '', cells[4] ?? '', cells[5] ?? '', cells[6] ?? ''],
+          wide: [cells[8] ?? '', cells[9] ?? ''],
+          object: () => ({
+            apiVersion: 'cert-manager.io/v1',
+            kind: 'Certificate',
+            metadata: { name: c.name, namespace: c.namespace },
+            spec: { secretName: c.secretName, dnsNames: [...c.dnsNames], issuerRef: { ...c.issuerRef } },
+            status: { ...c.status, conditions: c.conditions.map((x) => ({ ...x })) },
+          }),
+        };
+      });
+    },
+  },
+  {
+    name: 'secrets',
+    aliases: ['secret'],
+    namespaced: true,
+    headers: ['NAME', 'TYPE', 'DATA'],
+    wideHeaders: [],
+    rows: (state) =>
+      (state.certManager?.secrets ?? []).map((sec) => ({
+        namespace: sec.namespace,
+        name: sec.name,
+        labels: {},
+        cells: [sec.name, sec.type, String(Object.keys(sec.data).length)],
+        wide: [],
+        object: () => toSecretObject(sec) as unknown as Json,
+      })),
   },
 ];
 
