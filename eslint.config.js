@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'bin/', 'eslint.config.js', 'vitest.config.ts', 'bench/*.js'] },
+  { ignores: ['dist/', 'node_modules/', 'bin/', 'eslint.config.js', 'vitest.config.ts', 'bench/*.js', 'bench/*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

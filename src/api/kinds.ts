@@ -166,7 +166,21 @@ const table: KindInfo[] = [
   { kind: 'Issuer', groups: cm, namespaced: true, schema: any },
   { kind: 'ClusterIssuer', groups: cm, namespaced: false, schema: any },
   { kind: 'Certificate', groups: cm, namespaced: true, schema: s.open({ secretName: s.str(), dnsNames: s.arr(s.str()), ipAddresses: s.arr(s.str()), commonName: s.str(), duration: s.str(), renewBefore: s.str(), isCA: s.bool(), issuerRef: s.open({ name: s.str(), kind: s.str(), group: s.str() }, ['name']) }, ['secretName', 'issuerRef']) },
-  { kind: 'Cluster', groups: ['kwire.dev/v1alpha1'], namespaced: false, schema: any },
+  {
+    kind: 'Cluster',
+    groups: ['kwire.dev/v1alpha1'],
+    namespaced: false,
+    schema: s.obj({
+      profile: s.str(['kwire', 'minikube', 'k3s', 'cloud']),
+      nodes: any,
+      podCIDR: s.str(),
+      serviceCIDR: s.str(),
+      nodePortRange: s.str(),
+      cni: s.obj({ mode: s.str(['routed', 'vxlan', 'bridge']), networkPolicy: s.str(['enforced', 'ignored']), name: s.str() }),
+      ingressControllers: s.arr(s.obj({ name: s.str(), flavour: s.str(['spec', 'nginx', 'traefik']), className: s.str(), controller: s.str(), default: s.bool(), serviceType: s.str(['LoadBalancer', 'NodePort']) })),
+      loadBalancer: s.obj({ mode: s.str(['none', 'metallb', 'servicelb', 'cloud']), pool: s.str() }),
+    }),
+  },
 ];
 
 /** Kinds by name. */

@@ -64,3 +64,12 @@ export function quote(value: unknown): string {
   }
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
+
+/** A failure of the environment (exit 3), e.g. the Linux plane without root. */
+export class EnvironmentError extends Error {
+  readonly code = 'EENV';
+  constructor(message: string) {
+    super(message);
+    this.name = 'EnvironmentError';
+  }
+}

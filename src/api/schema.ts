@@ -119,6 +119,10 @@ export function checkSchema(value: unknown, schema: Schema, path: FieldPath, out
         return;
       }
       value.forEach((item, i) => {
+        if (item === null && (schema.items.t === 'object' || schema.items.t === 'map')) {
+          out.push({ path: [...path, i], severity: 'error', message: 'Invalid value: null: a list item is empty', hint: 'remove the stray "-" or fill the item in' });
+          return;
+        }
         checkSchema(item, schema.items, [...path, i], out);
       });
       return;

@@ -138,8 +138,11 @@ function checkMetadata(c: Checker, raw: Record<string, unknown>, obj: KubeObject
     c.add(['metadata', 'name'], `must be a string (got ${quote(m.name)})`);
   } else {
     const label = LABEL_NAMED.has(obj.kind);
+    const max = label ? 63 : 253;
     const ok = label ? isDns1123Label(m.name) : isDns1123Subdomain(m.name);
-    if (!ok) {
+    if (m.name.length > max) {
+      c.add(['metadata', 'name'], `Invalid value: ${quote(m.name)}: must be no more than ${max} characters (got ${m.name.length})`, `shorten it to ${max} characters or fewer`);
+    } else if (!ok) {
       c.add(
         ['metadata', 'name'],
         `Invalid value: ${quote(m.name)}: a lowercase RFC 1123 ${label ? 'label' : 'subdomain'} must consist of lower case alphanumeric characters, '-'${label ? '' : " or '.'"}, and must start and end with an alphanumeric character`,
@@ -296,7 +299,7 @@ function checkWorkload(c: Checker, o: KubeObject): void {
   checkSelector(c, selector, ['spec', 'selector']);
   const ml = get(selector, ['matchLabels']);
   const me = get(selector, ['matchExpressions']);
-  if ((ml === undefined || Object.keys(ml as object).length === 0) && (!Array.isArray(me) || me.length === 0)) {
+  if ((ml === undefined || ml === null || Object.keys(ml).length === 0) && (!Array.isArray(me) || me.length === 0)) {
     c.add(['spec', 'selector'], 'Invalid value: empty selector is invalid for this workload', 'add matchLabels matching the template labels');
   } else if (!labelsMatch(selector, labels)) {
     c.add(['spec', 'template', 'metadata', 'labels'], `Invalid value: ${quote(labels ?? {})}: \`selector\` does not match template \`labels\``, 'make spec.selector.matchLabels a subset of the template labels');
@@ -516,6 +519,30 @@ function checkIPAddressPool(c: Checker, o: KubeObject): void {
   });
 }
 
+function checkCluster(c: Checker, o: KubeObject): void {
+  const spec = (o.spec ?? {}) as Record<string, unknown>;
+  for (const field of ['podCIDR', 'serviceCIDR'] as const) {
+    if (spec[field] !== undefined) checkCidr(c, spec[field], ['spec', field]);
+  }
+  const range = spec.nodePortRange;
+  if (range !== undefined) {
+    const m = typeof range === 'string' ? /^(\d+)-(\d+)$/.exec(range) : null;
+    const lo = Number(m?.[1]);
+    const hi = Number(m?.[2]);
+    if (!m || lo < 1 || hi > 65535 || lo >= hi) c.add(['spec', 'nodePortRange'], `Invalid value: ${quote(range)}: must be "FIRST-LAST" within 1-65535`, 'e.g. "30000-32767"');
+  }
+  const nodes = spec.nodes;
+  if (nodes !== undefined && !(typeof nodes === 'number' && Number.isInteger(nodes) && nodes >= 1 && nodes <= 250) && !Array.isArray(nodes)) {
+    c.add(['spec', 'nodes'], `Invalid value: ${quote(nodes)}: must be a count (1-250) or a list of nodes`);
+  }
+  if (Array.isArray(nodes)) {
+    nodes.forEach((n: unknown, i) => {
+      const name = get(n, ['name']);
+      if (typeof name !== 'string' || !isDns1123Subdomain(name)) c.add(['spec', 'nodes', i, 'name'], `Invalid value: ${quote(name)}: every node needs a DNS-1123 name`);
+    });
+  }
+}
+
 /** Validates one object. Unknown kinds give no problems here (the loader reports them once). */
 export function validateObject(item: LocatedObject, raw: Record<string, unknown>): Problem[] {
   const c = new Checker(item);
@@ -531,7 +558,7 @@ export function validateObject(item: LocatedObject, raw: Record<string, unknown>
   const issues: SchemaIssue[] = [];
   if (field) {
     const body = raw[field];
-    if (body === undefined && o.kind !== 'Namespace' && o.kind !== 'Node' && o.kind !== 'Cluster') {
+    if ((body === undefined || body === null) && o.kind !== 'Namespace' && o.kind !== 'Node' && o.kind !== 'Cluster') {
       const requiresSpec = !['IngressClass', 'L2Advertisement', 'BGPAdvertisement'].includes(o.kind);
       if (requiresSpec) issues.push({ path: [field], message: 'Required value', severity: 'error' });
     }
@@ -557,6 +584,9 @@ export function validateObject(item: LocatedObject, raw: Record<string, unknown>
       break;
     case 'IPAddressPool':
       checkIPAddressPool(c, o);
+      break;
+    case 'Cluster':
+      checkCluster(c, o);
       break;
     default:
       checkWorkload(c, o);

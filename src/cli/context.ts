@@ -28,12 +28,10 @@ export interface InputFlags {
   readonly profile?: ProfileName;
   readonly ingressFlavour?: IngressFlavour;
   readonly now?: string;
+  readonly seed?: string;
 }
 
-/** A failure of the environment (exit 3), e.g. the Linux plane without root. */
-export class EnvironmentError extends Error {
-  readonly code = 'EENV';
-}
+export { EnvironmentError } from '../api/problems.js';
 
 /** Adds `-f`, `-R`, `-n`, `-A`, `--profile`, `--ingress-flavour` and `--now` to a command. */
 export function inputOptions(cmd: Command): Command {
@@ -44,20 +42,26 @@ export function inputOptions(cmd: Command): Command {
     .option('-A, --all-namespaces', 'show objects of every namespace')
     .addOption(new Option('--profile <name>', 'cluster profile').choices(PROFILES as string[]))
     .addOption(new Option('--ingress-flavour <flavour>', "the default ingress controller's flavour for this command").choices(['spec', 'nginx', 'traefik']))
-    .option('--now <time>', 'fixed current time (ISO 8601) for reproducible certificates');
+    .option('--now <time>', 'fixed current time (ISO 8601) for reproducible certificates')
+    .option('--seed <text>', 'derive certificate keys and serials from this seed: byte-identical output across runs');
 }
 
 /** Reads the inputs; prints warnings; throws InputError when any problem is an error. */
 export async function loadInputs(flags: InputFlags, io: Io): Promise<Store> {
+  const store = await readInputs(flags, io);
+  reportProblems(store.problems, io);
+  return store;
+}
+
+/** Reads the inputs without judging them. */
+async function readInputs(flags: InputFlags, io: Io): Promise<Store> {
   if (flags.filename.length === 0) {
     throw new InputError([{ code: 'KW-USAGE', severity: 'error', message: 'no input: give manifests with -f FILE|DIR|-', hint: 'e.g. kwire get pods -f examples/course' }]);
   }
   if (flags.now !== undefined && Number.isNaN(Date.parse(flags.now))) {
     throw new InputError([{ code: 'KW-USAGE', severity: 'error', message: `--now: not an ISO 8601 time (got "${flags.now}")`, hint: 'e.g. --now 2026-01-01T00:00:00Z' }]);
   }
-  const store = await loadStore({ files: flags.filename, recursive: flags.recursive, readStdin: io.readStdin, cwd: io.cwd });
-  reportProblems(store.problems, io);
-  return store;
+  return loadStore({ files: flags.filename, recursive: flags.recursive, readStdin: io.readStdin, cwd: io.cwd });
 }
 
 /** Prints warnings to stderr and throws InputError when any problem is an error. */
@@ -67,12 +71,25 @@ export function reportProblems(problems: readonly Problem[], io: Io): void {
   if (errors.length > 0) throw new InputError(errors);
 }
 
-/** Loads and reconciles: the NetworkState of the inputs. */
+/**
+ * Reconcile problems the apiserver would have refused at apply time (a taken ClusterIP or NodePort,
+ * an address outside its range, an invalid Cluster): bad input, exit 2. Other reconcile problems are
+ * lint findings.
+ */
+export function isRefusal(p: Problem): boolean {
+  return p.severity === 'error' && /^KW-(SVC|CLU|IPAM)/.test(p.code);
+}
+
+/**
+ * Loads and reconciles: the NetworkState of the inputs. Every problem of the run is reported at
+ * once: load errors and the reconcile refusals of the objects that did load.
+ */
 export async function loadState(flags: InputFlags, io: Io): Promise<{ store: Store; state: NetworkState }> {
-  const store = await loadInputs(flags, io);
+  const store = await readInputs(flags, io);
   const state = buildNetworkState(
-    { objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf },
-    { profile: flags.profile, ingressFlavour: flags.ingressFlavour, now: flags.now },
+    { objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf, locate: store.locate },
+    { profile: flags.profile, ingressFlavour: flags.ingressFlavour, now: flags.now, seed: flags.seed },
   );
+  reportProblems([...store.problems, ...state.problems.filter(isRefusal)], io);
   return { store, state };
 }

@@ -10,6 +10,11 @@ import { registerLint } from './lint/index.js';
 import { registerTrace } from './trace/index.js';
 import { registerReach } from './reach/index.js';
 import { registerDiff } from './diff/index.js';
+import { registerUp } from './up/index.js';
+import { registerDown } from './down/index.js';
+import { registerStatus } from './status/index.js';
+import { registerDemo } from './demo/index.js';
+import { registerExec } from './exec/index.js';
 import { VERSION } from './version.js';
 
 
@@ -36,6 +41,7 @@ export function buildProgram(io: Io, done: (p: Promise<number>) => void): Comman
     .description('Kubernetes networking from plain manifests: see, explain and run what your Services, Ingresses and NetworkPolicies do.')
     .version(VERSION)
     .showHelpAfterError('(run kwire --help for usage)')
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({
       writeOut: (t) => {
@@ -50,6 +56,11 @@ export function buildProgram(io: Io, done: (p: Promise<number>) => void): Comman
   registerReach(program, io, done);
   registerDiff(program, io, done);
   registerLint(program, io, done);
+  registerUp(program, io, done);
+  registerDown(program, io, done);
+  registerStatus(program, io, done);
+  registerExec(program, io, done);
+  registerDemo(program, io, done);
   return program;
 }
 

@@ -3,7 +3,7 @@
  * NetworkState. Pure and deterministic: same objects and options, same state.
  */
 import type { Problem } from '../api/problems.js';
-import type { KubeObject, NetworkPolicySpec, SourcePos } from '../api/types.js';
+import type { FieldPath, KubeObject, NetworkPolicySpec, SourcePos } from '../api/types.js';
 import { addonObjects, resolveCluster } from '../controllers/cluster/index.js';
 import { assignLoadBalancers } from '../controllers/loadbalancer/index.js';
 import { reconcileEndpointSlices, reconcileServices } from '../controllers/services/index.js';
@@ -27,6 +27,8 @@ export interface BuildOptions {
 export interface BuildInput {
   readonly objects: readonly KubeObject[];
   readonly sourceOf: (o: KubeObject) => SourcePos | undefined;
+  /** Position of a field of an object, for problems that name a field. @default the object's position */
+  readonly locate?: (o: KubeObject, path: FieldPath) => SourcePos | undefined;
 }
 
 function nodesOf(config: NetworkState['cluster'], objects: readonly KubeObject[], sourceOf: BuildInput['sourceOf']): NodeState[] {
@@ -80,7 +82,7 @@ export function buildNetworkState(input: BuildInput, opts: BuildOptions = {}): N
   const namespaces = namespacesOf(objects, input.sourceOf);
   const podResult = reconcilePods({ objects, nodes, sourceOf: input.sourceOf });
   problems.push(...podResult.problems);
-  const svcResult = reconcileServices({ objects, pods: podResult.pods, cluster: config, sourceOf: input.sourceOf });
+  const svcResult = reconcileServices({ objects, pods: podResult.pods, cluster: config, sourceOf: input.sourceOf, locate: input.locate });
   problems.push(...svcResult.problems);
   const endpointSlices = reconcileEndpointSlices({ services: svcResult.services, pods: podResult.pods, objects });
   const lb = assignLoadBalancers({ cluster: config, services: svcResult.services, nodes, namespaces, endpointSlices, objects, sourceOf: input.sourceOf });

@@ -3,7 +3,7 @@
  * them, and keeps each object with its source position.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { KINDS } from '../api/kinds.js';
 import type { Problem } from '../api/problems.js';
 import type { FieldPath, KubeObject, SourcePos } from '../api/types.js';
@@ -64,12 +64,23 @@ async function readSources(opts: LoadOptions): Promise<{ texts: { file: string; 
   };
   for (const spec of opts.files) {
     if (spec === '-') {
-      texts.push({ file: '<stdin>', text: opts.readStdin ? await opts.readStdin() : '' });
+      const text = opts.readStdin ? await opts.readStdin() : '';
+      if (text.length > MAX_FILE_BYTES) {
+        problems.push({
+          code: 'KW-LOAD006',
+          severity: 'error',
+          message: `stdin is too large (${(text.length / 1048576).toFixed(1)} MiB; kwire reads at most ${MAX_FILE_BYTES / 1048576} MiB per input)`,
+          source: { file: '<stdin>', line: 1, column: 1 },
+          hint: 'split it into several files; the apiserver itself refuses requests over 3 MiB',
+        });
+        continue;
+      }
+      texts.push({ file: '<stdin>', text });
       continue;
     }
     let files: string[];
     try {
-      files = await listFiles(spec, opts.recursive ?? false, true);
+      files = await listFiles(resolve(cwd, spec), opts.recursive ?? false, true);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       problems.push({

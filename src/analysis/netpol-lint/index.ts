@@ -24,6 +24,7 @@ import {
   judgeDirection,
   unionConns,
   NO_CONNS,
+  type CompiledPeer,
   type CompiledPolicies,
   type CompiledPolicy,
   type CompiledRule,
@@ -40,8 +41,16 @@ interface LintContext {
   readonly state: NetworkState;
   readonly compiled: CompiledPolicies;
   readonly classes: readonly PodClass[];
+  readonly classesByNamespace: ReadonlyMap<string, readonly PodClass[]>;
+  /** Every namespace named by a Namespace or a pod. */
+  readonly namespaceNames: readonly string[];
   readonly units: readonly PeerView[];
   readonly problems: Problem[];
+  readonly selected: Map<CompiledPolicy, PodClass[]>;
+  readonly peerMatches: Map<string, boolean>;
+  /** Per rule and unit: 0 unknown, 1 not selected, 2 selected. */
+  readonly ruleSelections: Map<CompiledRule, Uint8Array>;
+  dns?: PeerView[];
 }
 
 function report(
@@ -65,9 +74,31 @@ function report(
 }
 
 function selectedClasses(ctx: LintContext, policy: CompiledPolicy): PodClass[] {
-  return ctx.classes.filter(
-    (c) => c.view.namespace === policy.ref.namespace && policy.podSelector.matches(c.view.labels),
-  );
+  let selected = ctx.selected.get(policy);
+  if (!selected) {
+    selected = (ctx.classesByNamespace.get(policy.ref.namespace) ?? []).filter((c) =>
+      policy.podSelector.matches(c.view.labels),
+    );
+    ctx.selected.set(policy, selected);
+  }
+  return selected;
+}
+
+function peerMatchesSomePod(
+  ctx: LintContext,
+  peer: CompiledPeer & { kind: 'pods' },
+  namespace: string,
+): boolean {
+  const scope = peer.namespaces === 'own' ? `own:${namespace}` : peer.namespaces.key;
+  const key = `${scope}\u0000${peer.pods.key}`;
+  let matches = ctx.peerMatches.get(key);
+  if (matches === undefined) {
+    const candidates =
+      peer.namespaces === 'own' ? (ctx.classesByNamespace.get(namespace) ?? []) : ctx.classes;
+    matches = candidates.some((c) => peerSelects(ctx.compiled, peer, namespace, c.view));
+    ctx.peerMatches.set(key, matches);
+  }
+  return matches;
 }
 
 function podList(classes: readonly PodClass[]): string {
@@ -104,11 +135,7 @@ function checkPeers(ctx: LintContext, policy: CompiledPolicy): void {
       const path = `${rule.ref.field}.${field}[${peer.index}]`;
       if (peer.namespaces !== 'own') {
         const selector = peer.namespaces;
-        const names = new Set([
-          ...ctx.state.namespaces.map((n) => n.name),
-          ...ctx.state.pods.map((p) => p.namespace),
-        ]);
-        if (![...names].some((n) => selector.matches(namespaceLabelsOf(ctx.compiled, n)))) {
+        if (!ctx.namespaceNames.some((n) => selector.matches(namespaceLabelsOf(ctx.compiled, n)))) {
           report(
             ctx,
             policy,
@@ -121,7 +148,7 @@ function checkPeers(ctx: LintContext, policy: CompiledPolicy): void {
           continue;
         }
       }
-      if (!ctx.classes.some((c) => peerSelects(ctx.compiled, peer, policy.ref.namespace, c.view))) {
+      if (!peerMatchesSomePod(ctx, peer, policy.ref.namespace)) {
         report(
           ctx,
           policy,
@@ -137,6 +164,11 @@ function checkPeers(ctx: LintContext, policy: CompiledPolicy): void {
 }
 
 function kubeDnsViews(ctx: LintContext): PeerView[] {
+  ctx.dns ??= findKubeDns(ctx);
+  return ctx.dns;
+}
+
+function findKubeDns(ctx: LintContext): PeerView[] {
   const pods = ctx.state.pods.filter(
     (p) => p.namespace === 'kube-system' && p.labels['k8s-app'] === 'kube-dns',
   );
@@ -302,20 +334,37 @@ function specKey(policy: CompiledPolicy): string {
   return JSON.stringify(canonical({ ...policy.state.spec, isolates: policy.isolates }));
 }
 
+/** Whether a rule selects unit `index`, memoized per rule and unit. */
+function selectsUnit(ctx: LintContext, rule: CompiledRule, index: number): boolean {
+  let row = ctx.ruleSelections.get(rule);
+  if (!row) {
+    row = new Uint8Array(ctx.units.length);
+    ctx.ruleSelections.set(rule, row);
+  }
+  let known = row[index] ?? 0;
+  if (known === 0) {
+    const unit = ctx.units[index];
+    known = unit && ruleSelects(ctx.compiled, rule, unit) ? 2 : 1;
+    row[index] = known;
+  }
+  return known === 2;
+}
+
 function directionAllowances(
   ctx: LintContext,
   rules: readonly CompiledRule[],
   subject: PeerView,
-  unit: PeerView,
+  index: number,
   direction: Direction,
 ): ConnSet {
+  const unit = ctx.units[index];
+  if (!unit) return NO_CONNS;
   const destination = direction === 'ingress' ? subject : unit;
-  return unionConns(
-    NO_CONNS,
-    ...rules
-      .filter((r) => ruleSelects(ctx.compiled, r, unit))
-      .map((r) => ruleConns(r, destination)),
-  );
+  let conns = NO_CONNS;
+  for (const rule of rules) {
+    if (selectsUnit(ctx, rule, index)) conns = unionConns(conns, ruleConns(rule, destination));
+  }
+  return conns;
 }
 
 function shadowedBy(
@@ -330,17 +379,23 @@ function shadowedBy(
   const others = new Set<string>();
   for (const direction of ['ingress', 'egress'] as const) {
     if (!policy.isolates[direction]) continue;
+    const judged = new Set<string>();
     for (const c of selected) {
       const rivals = selectingPolicies(ctx.compiled, c.view, direction).filter(
         (p) => p !== policy && !twins.has(p),
       );
       if (rivals.length === 0) return undefined;
-      for (const r of rivals) others.add(`${r.ref.namespace}/${r.ref.name}`);
+      const names = rivals.map((r) => `${r.ref.namespace}/${r.ref.name}`);
+      for (const name of names) others.add(name);
+      const ports = direction === 'ingress' ? JSON.stringify(c.view.ports) : '';
+      const alike = `${names.join('\u0000')}\u0001${ports}`;
+      if (judged.has(alike)) continue;
+      judged.add(alike);
       const rivalRules = rivals.flatMap((p) => p[direction]);
-      for (const unit of ctx.units) {
-        const mine = directionAllowances(ctx, policy[direction], c.view, unit, direction);
+      for (let index = 0; index < ctx.units.length; index++) {
+        const mine = directionAllowances(ctx, policy[direction], c.view, index, direction);
         if (isNoConns(mine)) continue;
-        const theirs = directionAllowances(ctx, rivalRules, c.view, unit, direction);
+        const theirs = directionAllowances(ctx, rivalRules, c.view, index, direction);
         if (!sameConns(intersectConns(mine, theirs), mine)) return undefined;
       }
     }
@@ -355,8 +410,34 @@ export function lintNetworkPolicies(state: NetworkState, compiled: CompiledPolic
     ...classes.map((c) => c.view),
     ...externalAtoms(state, compiled).map((a) => externalView(a.family, a.range)),
   ];
-  const ctx: LintContext = { state, compiled, classes, units, problems: [...compiled.problems] };
+  const classesByNamespace = new Map<string, PodClass[]>();
+  for (const c of classes) {
+    const list = classesByNamespace.get(c.view.namespace);
+    if (list) list.push(c);
+    else classesByNamespace.set(c.view.namespace, [c]);
+  }
+  const namespaceNames = [
+    ...new Set([...state.namespaces.map((n) => n.name), ...state.pods.map((p) => p.namespace)]),
+  ];
+  const ctx: LintContext = {
+    state,
+    compiled,
+    classes,
+    classesByNamespace,
+    namespaceNames,
+    units,
+    problems: [...compiled.problems],
+    selected: new Map(),
+    peerMatches: new Map(),
+    ruleSelections: new Map(),
+  };
   const keys = new Map(compiled.policies.map((p) => [p, `${p.ref.namespace}\u0000${specKey(p)}`]));
+  const byKey = new Map<string, CompiledPolicy[]>();
+  for (const [policy, key] of keys) {
+    const list = byKey.get(key);
+    if (list) list.push(policy);
+    else byKey.set(key, [policy]);
+  }
   const seen = new Map<string, CompiledPolicy>();
   for (const policy of compiled.policies) {
     const selects = checkSelectsNoPod(ctx, policy);
@@ -379,7 +460,7 @@ export function lintNetworkPolicies(state: NetworkState, compiled: CompiledPolic
       continue;
     }
     seen.set(key, policy);
-    const twins = new Set(compiled.policies.filter((p) => keys.get(p) === key));
+    const twins = new Set(byKey.get(key));
     const by = selects ? shadowedBy(ctx, policy, twins) : undefined;
     if (by) {
       report(

@@ -242,7 +242,7 @@ const views: KindView[] = [
         labels: {},
         cells: [sec.name, sec.type, String(Object.keys(sec.data).length)],
         wide: [],
-        object: () => toSecretObject(sec) as unknown as Json,
+        object: () => toSecretObject(sec),
       })),
   },
 ];

@@ -37,7 +37,7 @@ export async function runLintCommand(flags: LintFlags, io: Io): Promise<number> 
   const store = await loadStore({ files: flags.filename, recursive: flags.recursive, readStdin: io.readStdin, cwd: io.cwd });
   const fatal = store.problems.filter(isFatal);
   if (fatal.length) throw new InputError(fatal);
-  const state = buildNetworkState({ objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf }, { profile: flags.profile, ingressFlavour: flags.ingressFlavour, now: flags.now });
+  const state = buildNetworkState({ objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf, locate: store.locate }, { profile: flags.profile, ingressFlavour: flags.ingressFlavour, now: flags.now, seed: flags.seed });
   const checks = allChecks();
   const findings = runLint(state, checks, store.problems);
   const root = gitRoot(io.cwd) ?? io.cwd;

@@ -8,6 +8,7 @@ import {
   connsToJson,
   formatConns,
   intersectConns,
+  sameConns,
   subtractConns,
   unionConns,
   type ConnSet,
@@ -50,6 +51,16 @@ describe('connection sets', () => {
           expect(connsAllow(subtractConns(a, b), p, port)).toBe(inA && !inB);
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sameConns holds exactly when the text forms are equal', () => {
+    fc.assert(
+      fc.property(connSet, connSet, (a: ConnSet, b: ConnSet) => {
+        expect(sameConns(a, b)).toBe(formatConns(a) === formatConns(b));
+        expect(sameConns(a, unionConns(a, intersectConns(a, b)))).toBe(true);
+      }),
       { numRuns: 300 },
     );
   });

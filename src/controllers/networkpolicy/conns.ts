@@ -68,6 +68,11 @@ export function connsOf(protocol: Protocol, ranges: readonly PortRange[]): ConnS
 
 /** Union of sets. */
 export function unionConns(...sets: readonly ConnSet[]): ConnSet {
+  if (sets.length === 2) {
+    const [a = NO_CONNS, b = NO_CONNS] = sets;
+    if (isNoConns(a)) return isNoConns(b) ? NO_CONNS : b;
+    if (isNoConns(b)) return a;
+  }
   const nonEmpty = sets.filter((s) => !isNoConns(s));
   if (nonEmpty.length === 0) return NO_CONNS;
   if (nonEmpty.includes(ALL_CONNS)) return ALL_CONNS;
@@ -128,9 +133,15 @@ export function connsAllow(set: ConnSet, protocol: Protocol, port: number): bool
   return set[protocol].some(([lo, hi]) => lo <= port && port <= hi);
 }
 
+function sameRanges(a: readonly PortRange[], b: readonly PortRange[]): boolean {
+  return a.length === b.length && a.every((r, i) => r[0] === b[i]?.[0] && r[1] === b[i]?.[1]);
+}
+
 /** Whether two sets are equal. */
 export function sameConns(a: ConnSet, b: ConnSet): boolean {
-  return connsKey(a) === connsKey(b);
+  return (
+    a === b || (sameRanges(a.TCP, b.TCP) && sameRanges(a.UDP, b.UDP) && sameRanges(a.SCTP, b.SCTP))
+  );
 }
 
 /** A canonical string for a set (the text form). */

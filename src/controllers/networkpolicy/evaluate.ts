@@ -398,26 +398,70 @@ export interface PodClass {
   readonly pods: readonly PodState[];
 }
 
-function sortedEntries(labels: StringMap): string {
-  return JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+function labelsKey(labels: StringMap): string {
+  const keys = Object.keys(labels);
+  if (keys.length > 1) keys.sort();
+  let key = '';
+  for (const k of keys) {
+    const v = labels[k] ?? '';
+    key += `${String(k.length)}:${k}${String(v.length)}:${v}`;
+  }
+  return key;
+}
+
+function portsKey(ports: readonly PodPort[]): string {
+  if (ports.length === 0) return '';
+  const parts = ports.map((p) => `${p.name ?? ''}:${String(p.containerPort)}/${p.protocol}`);
+  if (parts.length > 1) parts.sort();
+  return parts.join(',');
+}
+
+function sameLabels(a: StringMap, b: StringMap): boolean {
+  if (a === b) return true;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
+
+function samePorts(a: readonly PodPort[], b: readonly PodPort[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  return a.every((p, i) => {
+    const q = b[i];
+    return (
+      q !== undefined &&
+      p.name === q.name &&
+      p.containerPort === q.containerPort &&
+      p.protocol === q.protocol
+    );
+  });
 }
 
 /** Groups pods into equivalence classes so that analyses never loop over pod pairs. */
 export function classifyPods(compiled: CompiledPolicies, pods: readonly PodState[]): PodClass[] {
-  const byKey = new Map<string, { view: PeerView & { kind: 'pod' }; pods: PodState[] }>();
+  type Entry = { view: PeerView & { kind: 'pod' }; pods: PodState[] };
+  const byKey = new Map<string, Entry>();
+  let previous: { pod: PodState; entry: Entry } | undefined;
   for (const pod of pods) {
-    const ports = pod.ports
-      .map((p) => `${p.name ?? ''}:${p.containerPort}/${p.protocol}`)
-      .sort()
-      .join(',');
     const ipPart = compiled.ipBlockSelectsPods ? pod.ip : '';
-    const key = `${pod.namespace}\u0000${sortedEntries(pod.labels)}\u0000${ports}\u0000${ipPart}`;
-    const entry = byKey.get(key);
+    if (
+      previous &&
+      previous.pod.namespace === pod.namespace &&
+      (!compiled.ipBlockSelectsPods || previous.pod.ip === pod.ip) &&
+      sameLabels(previous.pod.labels, pod.labels) &&
+      samePorts(previous.pod.ports, pod.ports)
+    ) {
+      previous.entry.pods.push(pod);
+      continue;
+    }
+    const key = `${pod.namespace}\u0000${labelsKey(pod.labels)}\u0000${portsKey(pod.ports)}\u0000${ipPart}`;
+    let entry = byKey.get(key);
     if (entry) entry.pods.push(pod);
     else {
-      const view = podView(compiled, pod) as PeerView & { kind: 'pod' };
-      byKey.set(key, { view, pods: [pod] });
+      entry = { view: podView(compiled, pod) as PeerView & { kind: 'pod' }, pods: [pod] };
+      byKey.set(key, entry);
     }
+    previous = { pod, entry };
   }
   return [...byKey.values()].map((e, index) => ({ index, view: e.view, pods: e.pods }));
 }

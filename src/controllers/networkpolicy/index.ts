@@ -61,6 +61,7 @@ export {
   type PortRange,
 } from './conns.js';
 export {
+  familyRanges,
   formatIp,
   ipSetContains,
   ipSetIntersect,
@@ -71,6 +72,7 @@ export {
   normalizeRanges,
   parseCidr,
   parseIp,
+  rangesCover,
   rangeToCidrs,
   subtractRanges,
   type Cidr,

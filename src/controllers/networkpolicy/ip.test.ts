@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
 import { formatIp, parseCidr, parseIp, rangeToCidrs, subtractRanges, type IpRange } from './ip.js';
 
@@ -73,4 +74,60 @@ it('subtractRanges cuts holes', () => {
     [0n, 9n],
     [21n, 49n],
   ]);
+});
+
+describe('parseIp', () => {
+  const strict = (text: string): string | undefined => {
+    if (ipaddr.IPv4.isValidFourPartDecimal(text)) return ipaddr.IPv4.parse(text).toString();
+    if (!text.includes('%') && ipaddr.IPv6.isValid(text)) return ipaddr.IPv6.parse(text).toString();
+    return undefined;
+  };
+  const parsed = (text: string): string | undefined => {
+    const ip = parseIp(text);
+    return ip && ipaddr.fromByteArray(toBytes(ip.family, ip.value)).toString();
+  };
+  const toBytes = (family: 4 | 6, value: bigint): number[] => {
+    const length = family === 4 ? 4 : 16;
+    return Array.from({ length }, (_, i) =>
+      Number((value >> BigInt(8 * (length - 1 - i))) & 0xffn),
+    );
+  };
+  const part = fc.oneof(
+    fc.nat(300).map(String),
+    fc.constantFrom('0', '00', '01', '0x1', '255', '256', '1000', '', ' 1', 'a', '-1'),
+  );
+
+  it.each(['10.244.1.2', '0.0.0.0', '255.255.255.255', '::1', '::ffff:1.2.3.4', '2001:db8::7'])(
+    'accepts %s',
+    (text) => {
+      expect(parsed(text)).toBe(strict(text));
+      expect(parsed(text)).toBeDefined();
+    },
+  );
+
+  it.each([
+    '',
+    '1.2.3',
+    '1.2.3.256',
+    '01.2.3.4',
+    '0x7f.0.0.1',
+    '1.2.3.4 ',
+    'fe80::1%eth0',
+    '1::2::3',
+  ])('rejects %j', (text) => {
+    expect(parseIp(text)).toBeUndefined();
+  });
+
+  it('agrees with ipaddr.js strict parsing', () => {
+    const text = fc.oneof(
+      fc.array(part, { minLength: 1, maxLength: 5 }).map((parts) => parts.join('.')),
+      fc.string(),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        expect(parsed(t)).toBe(strict(t));
+      }),
+      { numRuns: 2000, seed: 7 },
+    );
+  });
 });

@@ -35,12 +35,17 @@ function bytesToBigint(bytes: readonly number[]): bigint {
   return value;
 }
 
+const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
+
 /** Parses one address strictly (four-part decimal IPv4, or IPv6 without zone); undefined when invalid. */
 export function parseIp(text: string): IpAddress | undefined {
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) {
-    return { family: 4, value: bytesToBigint(ipaddr.IPv4.parse(text).toByteArray()) };
+  const quad = DOTTED_QUAD.exec(text);
+  if (quad) {
+    const [a = 256, b = 256, c = 256, d = 256] = quad.slice(1).map(Number);
+    if (a > 255 || b > 255 || c > 255 || d > 255) return undefined;
+    return { family: 4, value: BigInt(((a * 256 + b) * 256 + c) * 256 + d) };
   }
-  if (!text.includes('%') && ipaddr.IPv6.isValid(text)) {
+  if (text.includes(':') && !text.includes('%') && ipaddr.IPv6.isValid(text)) {
     return { family: 6, value: bytesToBigint(ipaddr.IPv6.parse(text).toByteArray()) };
   }
   return undefined;

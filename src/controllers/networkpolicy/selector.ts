@@ -9,6 +9,8 @@ export interface CompiledSelector {
   readonly empty: boolean;
   /** kubectl-style text: `app=web,tier in (a,b),!debug`; `<all>` when empty. */
   readonly text: string;
+  /** Equal for selectors that select the same labels (caches key on it). */
+  readonly key: string;
 }
 
 type Predicate = (labels: StringMap) => boolean;
@@ -21,14 +23,17 @@ function has(labels: StringMap, key: string): boolean {
 export function compileSelector(selector: LabelSelector | undefined): CompiledSelector {
   const predicates: Predicate[] = [];
   const texts: string[] = [];
+  const parts: string[][] = [];
   for (const [key, value] of Object.entries(selector?.matchLabels ?? {})) {
     predicates.push((labels) => has(labels, key) && labels[key] === value);
     texts.push(`${key}=${value}`);
+    parts.push(['=', key, value]);
   }
   for (const req of selector?.matchExpressions ?? []) {
     const values = new Set(req.values ?? []);
     const list = [...values].join(',');
     const key = req.key;
+    parts.push([req.operator, key, ...[...values].sort()]);
     switch (req.operator) {
       case 'In':
         predicates.push((labels) => has(labels, key) && values.has(labels[key] ?? ''));
@@ -52,5 +57,6 @@ export function compileSelector(selector: LabelSelector | undefined): CompiledSe
     matches: (labels) => predicates.every((p) => p(labels)),
     empty: predicates.length === 0,
     text: texts.length === 0 ? '<all>' : texts.join(','),
+    key: JSON.stringify(parts.sort()),
   };
 }

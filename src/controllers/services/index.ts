@@ -5,7 +5,7 @@
  * name picks a start in the dynamic band and the allocator probes upward from there.
  */
 import type { Problem } from '../../api/problems.js';
-import type { KubeObject, Protocol, ServicePortSpec, ServiceSpec, SourcePos } from '../../api/types.js';
+import { formatPath, type FieldPath, type KubeObject, type Protocol, type ServicePortSpec, type ServiceSpec, type SourcePos } from '../../api/types.js';
 import { bigIntToIp, cidrRange, fnv32a, inRange, ipToBigInt, type IpRange } from '../../model/ip.js';
 import type { ClusterConfig, EndpointSliceState, EndpointState, PodState, ServicePortState, ServiceState } from '../../model/types.js';
 import { ADDON_ANNOTATION } from '../cluster/index.js';
@@ -72,15 +72,21 @@ export interface ServiceInput {
   readonly pods: readonly PodState[];
   readonly cluster: ClusterConfig;
   readonly sourceOf: (o: KubeObject) => SourcePos | undefined;
-}
-
-function problemFor(o: KubeObject, source: SourcePos | undefined, path: string, message: string, hint?: string, severity: Problem['severity'] = 'error', code = 'KW-SVC'): Problem {
-  return { code, severity, message, hint, path, source, object: { kind: 'Service', namespace: o.metadata.namespace, name: o.metadata.name } };
+  readonly locate?: (o: KubeObject, path: FieldPath) => SourcePos | undefined;
 }
 
 /** Allocates ClusterIPs and NodePorts and resolves ports; LoadBalancer addresses come later. */
 export function reconcileServices(input: ServiceInput): { services: ServiceState[]; problems: Problem[] } {
   const problems: Problem[] = [];
+  const problemFor = (o: KubeObject, path: FieldPath, message: string, hint?: string, code = 'KW-SVC'): Problem => ({
+    code,
+    severity: 'error',
+    message,
+    hint,
+    path: formatPath(path),
+    source: input.locate?.(o, path) ?? input.sourceOf(o),
+    object: { kind: 'Service', namespace: o.metadata.namespace, name: o.metadata.name },
+  });
   const svcObjs = input.objects.filter((o) => o.kind === 'Service');
   const range = cidrRange(input.cluster.serviceCIDR) as IpRange;
   const size = range.last - range.first + 1n;
@@ -92,18 +98,17 @@ export function reconcileServices(input: ServiceInput): { services: ServiceState
   // Fixed ClusterIPs and NodePorts first, in input order: a later duplicate is refused as the apiserver would.
   for (const o of svcObjs) {
     const spec = (o.spec ?? {}) as ServiceSpec;
-    const src = input.sourceOf(o);
     const ip = spec.clusterIP;
     if (ip && ip !== 'None' && spec.type !== 'ExternalName') {
       const v = ipToBigInt(ip);
       if (!v || v.family !== range.family || !inRange(ip, range)) {
-        problems.push(problemFor(o, src, 'spec.clusterIP', `Invalid value: "${ip}": provided IP is not in the valid range. The range of valid IPs is ${input.cluster.serviceCIDR}`, 'remove spec.clusterIP to get one allocated'));
+        problems.push(problemFor(o, ['spec', 'clusterIP'], `Invalid value: "${ip}": provided IP is not in the valid range. The range of valid IPs is ${input.cluster.serviceCIDR}`, 'remove spec.clusterIP to get one allocated'));
         rejected.add(o);
         continue;
       }
       const prev = ips.reserve(v.value, key(o));
       if (prev) {
-        problems.push(problemFor(o, src, 'spec.clusterIP', `Invalid value: "${ip}": provided IP is already allocated (to Service ${prev})`, 'choose another address or remove spec.clusterIP', 'error', 'KW-SVC-CONFLICT'));
+        problems.push(problemFor(o, ['spec', 'clusterIP'], `Invalid value: "${ip}": provided IP is already allocated (to Service ${prev})`, 'choose another address or remove spec.clusterIP', 'KW-SVC-CONFLICT'));
         rejected.add(o);
         continue;
       }
@@ -111,13 +116,13 @@ export function reconcileServices(input: ServiceInput): { services: ServiceState
     (spec.ports ?? []).forEach((p, i) => {
       if (!p.nodePort) return;
       if (p.nodePort < npLo || p.nodePort > npHi) {
-        problems.push(problemFor(o, src, `spec.ports[${i}].nodePort`, `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${npLo}-${npHi}`, `pick a port between ${npLo} and ${npHi}, or omit nodePort`));
+        problems.push(problemFor(o, ['spec', 'ports', i, 'nodePort'], `Invalid value: ${p.nodePort}: provided port is not in the valid range. The range of valid ports is ${npLo}-${npHi}`, `pick a port between ${npLo} and ${npHi}, or omit nodePort`));
         rejected.add(o);
         return;
       }
       const prev = ports.reserve(BigInt(p.nodePort), `${key(o)}:${p.protocol ?? 'TCP'}`);
       if (prev && prev !== `${key(o)}:${p.protocol ?? 'TCP'}`) {
-        problems.push(problemFor(o, src, `spec.ports[${i}].nodePort`, `Invalid value: ${p.nodePort}: provided port is already allocated (to Service ${prev.replace(/:\w+$/, '')})`, 'choose another port or omit nodePort', 'error', 'KW-SVC-CONFLICT'));
+        problems.push(problemFor(o, ['spec', 'ports', i, 'nodePort'], `Invalid value: ${p.nodePort}: provided port is already allocated (to Service ${prev.replace(/:\w+$/, '')})`, 'choose another port or omit nodePort', 'KW-SVC-CONFLICT'));
         rejected.add(o);
       }
     });
@@ -134,7 +139,7 @@ export function reconcileServices(input: ServiceInput): { services: ServiceState
       else {
         const v = ips.allocate(key(o));
         if (v === undefined) {
-          problems.push(problemFor(o, input.sourceOf(o), 'spec.clusterIP', `no free address left in the service CIDR ${input.cluster.serviceCIDR}`));
+          problems.push(problemFor(o, ['spec', 'clusterIP'], `no free address left in the service CIDR ${input.cluster.serviceCIDR}`));
           continue;
         }
         clusterIP = bigIntToIp(v, range.family);

@@ -161,7 +161,9 @@ function podReady(d: PodDraft): { ready: boolean; phase: PodState['phase'] } {
   const status = d.status;
   if (!status) return { ready: true, phase: 'Running' };
   const phase = (typeof status.phase === 'string' ? status.phase : 'Running') as PodState['phase'];
-  const conditions = Array.isArray(status.conditions) ? (status.conditions as { type?: string; status?: string }[]) : [];
+  const conditions = Array.isArray(status.conditions)
+    ? (status.conditions as unknown[]).filter((c): c is { type?: string; status?: string } => typeof c === 'object' && c !== null)
+    : [];
   const readyCond = conditions.find((c) => c.type === 'Ready');
   const ready = phase === 'Running' && (readyCond ? readyCond.status === 'True' : true);
   return { ready, phase };

@@ -1,9 +1,8 @@
 /**
  * `computeReach`: connectivity between every pair of peers, per protocol and port. Pods are grouped
- * into equivalence classes first; every class pair is judged once and memoized.
+ * into equivalence classes first; each class or atom pair is judged by the ReachEngine (engine.ts).
  */
-import type { PodState } from '../../model/types.js';
-import type { NetworkState } from '../../model/types.js';
+import type { NetworkState, PodState } from '../../model/types.js';
 import {
   ALL_CONNS,
   NO_CONNS,
@@ -17,20 +16,13 @@ import {
   isNoConns,
   parseCidr,
   parseIp,
-  ruleConns,
-  ruleSelects,
   sameConns,
-  selectingPolicies,
   unionConns,
   type CompiledPolicies,
-  type CompiledRule,
   type ConnSet,
   type ConnsJson,
-  type Direction,
-  type PeerView,
-  type PolicyRef,
-  type RuleAllowance,
 } from '../../controllers/networkpolicy/index.js';
+import { ALL_ID, NO_ID, ReachEngine, type Side, type Unit } from './engine.js';
 import { externalAtoms, type ExternalAtom } from './externals.js';
 import type {
   DirectionExplain,
@@ -42,11 +34,6 @@ import type {
   ReachPeer,
 } from './types.js';
 
-interface Unit {
-  readonly view: PeerView;
-  readonly atom?: ExternalAtom;
-}
-
 interface PeerEntry {
   readonly peer: ReachPeer;
   readonly units: readonly number[];
@@ -54,133 +41,31 @@ interface PeerEntry {
   readonly atom?: ExternalAtom;
 }
 
-interface Side {
-  readonly conns: ConnSet;
-  readonly isolatedBy: readonly PolicyRef[];
-  readonly allowedBy: readonly RuleAllowance[];
-  readonly isolated: boolean;
-}
+type PeerFilter = (entry: PeerEntry) => boolean;
 
-interface DirectionTable {
-  /** Per peer unit; a unit absent here gets `none`. */
-  readonly sides: ReadonlyMap<number, Side>;
-  readonly none: Side;
-}
-
-interface PairResult {
-  readonly conns: ConnSet;
-  readonly egress: Side;
-  readonly ingress: Side;
-}
-
-const OPEN_SIDE: Side = { conns: ALL_CONNS, isolatedBy: [], allowedBy: [], isolated: false };
-
-/** Judges unit pairs from per-unit direction tables, each built once from the rules that select it. */
-class ReachEngine {
-  private readonly ruleMatches = new Map<CompiledRule, number[]>();
-  /** Per direction and unit: the table, `null` when not isolated, `undefined` until built. */
-  private readonly tables: Record<Direction, (DirectionTable | null | undefined)[]> = {
-    ingress: [],
-    egress: [],
-  };
-
-  constructor(
-    private readonly compiled: CompiledPolicies,
-    private readonly units: readonly Unit[],
-  ) {}
-
-  private matched(rule: CompiledRule): number[] {
-    let list = this.ruleMatches.get(rule);
-    if (!list) {
-      list = [];
-      for (let i = 0; i < this.units.length; i++) {
-        const unit = this.units[i];
-        if (unit && ruleSelects(this.compiled, rule, unit.view)) list.push(i);
-      }
-      this.ruleMatches.set(rule, list);
-    }
-    return list;
-  }
-
-  private build(unitIndex: number, direction: Direction): DirectionTable | null {
-    const unit = this.units[unitIndex];
-    const policies =
-      unit && this.compiled.enforced ? selectingPolicies(this.compiled, unit.view, direction) : [];
-    if (!unit || policies.length === 0) return null;
-    const allowances = new Map<number, RuleAllowance[]>();
-    for (const policy of policies) {
-      for (const rule of policy[direction]) {
-        const ingressConns = direction === 'ingress' ? ruleConns(rule, unit.view) : undefined;
-        for (const peerIndex of this.matched(rule)) {
-          const peer = this.units[peerIndex];
-          if (!peer) continue;
-          const conns = ingressConns ?? ruleConns(rule, peer.view);
-          if (isNoConns(conns)) continue;
-          const list = allowances.get(peerIndex);
-          if (list) list.push({ rule: rule.ref, conns });
-          else allowances.set(peerIndex, [{ rule: rule.ref, conns }]);
-        }
-      }
-    }
-    const isolatedBy = policies.map((p) => p.ref);
-    const sides = new Map<number, Side>();
-    for (const [peerIndex, allowedBy] of allowances) {
-      const conns =
-        allowedBy.length === 1 && allowedBy[0]
-          ? allowedBy[0].conns
-          : unionConns(...allowedBy.map((a) => a.conns));
-      sides.set(peerIndex, { conns, isolatedBy, allowedBy, isolated: true });
-    }
-    return { sides, none: { conns: NO_CONNS, isolatedBy, allowedBy: [], isolated: true } };
-  }
-
-  private side(unitIndex: number, direction: Direction, peerIndex: number): Side {
-    const tables = this.tables[direction];
-    let table = tables[unitIndex];
-    if (table === undefined) {
-      table = this.build(unitIndex, direction);
-      tables[unitIndex] = table;
-    }
-    if (table === null) return OPEN_SIDE;
-    return table.sides.get(peerIndex) ?? table.none;
-  }
-
-  /** What is allowed from unit `src` to unit `dst`. */
-  conns(src: number, dst: number): ConnSet {
-    const egress = this.side(src, 'egress', dst).conns;
-    if (isNoConns(egress)) return NO_CONNS;
-    return intersectConns(egress, this.side(dst, 'ingress', src).conns);
-  }
-
-  /** `conns` with the sides that decided it. */
-  pair(src: number, dst: number): PairResult {
-    const egress = this.side(src, 'egress', dst);
-    const ingress = this.side(dst, 'ingress', src);
-    return { conns: intersectConns(egress.conns, ingress.conns), egress, ingress };
-  }
-}
-
-function filterMatches(spec: string | undefined, entry: PeerEntry): boolean {
-  if (spec === undefined || spec === '') return true;
-  const { peer, atom } = entry;
-  if (spec === peer.id) return true;
-  if (atom) {
-    const cidr = parseCidr(
-      spec.includes('/') ? spec : `${spec}/${parseIp(spec)?.family === 6 ? 128 : 32}`,
-    );
-    return (
-      cidr !== undefined &&
-      cidr.family === atom.family &&
-      cidr.range[0] <= atom.range[1] &&
-      atom.range[0] <= cidr.range[1]
-    );
-  }
-  if (peer.namespace === undefined || peer.name === undefined) return false;
-  return (
-    spec === `${peer.namespace}/${peer.name}` ||
-    spec === `${peer.namespace}/*` ||
-    spec === peer.name
+/** Compiles a `from`/`to` option once: a peer id, `ns/name`, `ns/*`, a name, or an IP/CIDR for atoms. */
+function compileFilter(spec: string | undefined): PeerFilter {
+  if (spec === undefined || spec === '') return () => true;
+  const cidr = parseCidr(
+    spec.includes('/') ? spec : `${spec}/${parseIp(spec)?.family === 6 ? 128 : 32}`,
   );
+  return ({ peer, atom }) => {
+    if (spec === peer.id) return true;
+    if (atom) {
+      return (
+        cidr !== undefined &&
+        cidr.family === atom.family &&
+        cidr.range[0] <= atom.range[1] &&
+        atom.range[0] <= cidr.range[1]
+      );
+    }
+    if (peer.namespace === undefined || peer.name === undefined) return false;
+    return (
+      spec === `${peer.namespace}/${peer.name}` ||
+      spec === `${peer.namespace}/*` ||
+      spec === peer.name
+    );
+  };
 }
 
 function portFilter(option: ReachOptions['port']): ConnSet | undefined {
@@ -252,14 +137,26 @@ function buildPeers(
       });
     }
   } else {
-    const workloads = new Map<string, { peer: ReachPeer; units: Set<number> }>();
+    type Workload = { peer: ReachPeer; units: Set<number> };
+    const workloads = new Map<string, Workload>();
+    let previous: { pod: PodState; entry: Workload } | undefined;
     for (const pod of pods) {
       const { kind, name } = pod.workload;
-      const id = `${pod.namespace}/${name}[${kind}]`;
-      let entry = workloads.get(id);
-      if (!entry) {
-        entry = { peer: { id, kind, namespace: pod.namespace, name }, units: new Set() };
-        workloads.set(id, entry);
+      let entry: Workload | undefined;
+      if (
+        previous?.pod.namespace === pod.namespace &&
+        previous.pod.workload.kind === kind &&
+        previous.pod.workload.name === name
+      ) {
+        entry = previous.entry;
+      } else {
+        const id = `${pod.namespace}/${name}[${kind}]`;
+        entry = workloads.get(id);
+        if (!entry) {
+          entry = { peer: { id, kind, namespace: pod.namespace, name }, units: new Set() };
+          workloads.set(id, entry);
+        }
+        previous = { pod, entry };
       }
       entry.units.add(classOf.get(pod) ?? 0);
     }
@@ -268,7 +165,7 @@ function buildPeers(
   }
   for (const atom of externalAtoms(state, compiled)) {
     const unit = units.length;
-    units.push({ view: externalView(atom.family, atom.range), atom });
+    units.push({ view: externalView(atom.family, atom.range) });
     peers.push({ peer: { id: atom.id, kind: 'External', cidrs: atom.cidrs }, units: [unit], atom });
   }
   peers.sort(comparePeers);
@@ -287,70 +184,86 @@ export function computeReach(
 ): Reachability {
   const { units, peers } = buildPeers(state, compiled, opts);
   const engine = new ReachEngine(compiled, units);
+  const { pool } = engine;
   const only = portFilter(opts.port);
-  const inNamespace = (e: PeerEntry): boolean =>
-    opts.namespace === undefined || e.peer.namespace === opts.namespace;
-  const sources = peers.filter((e) => filterMatches(opts.from, e));
-  const destinations = peers.filter((e) => filterMatches(opts.to, e));
+  const onlyId = only ? pool.idOf(only) : ALL_ID;
+  const explaining = opts.explain === true;
+  const fromFilter = compileFilter(opts.from);
+  const toFilter = compileFilter(opts.to);
+  const inNamespace = peers.map(
+    (e) => opts.namespace === undefined || e.peer.namespace === opts.namespace,
+  );
+  const sources = peers.flatMap((e, i) => (fromFilter(e) ? [i] : []));
+  const destinations = peers.flatMap((e, i) => (toFilter(e) ? [i] : []));
   const connections: ReachConnection[] = [];
   const denied: ReachDenied[] = [];
-  const used = new Set<PeerEntry>();
-  const jsonCache = new Map<ConnSet, ConnsJson>();
-  const jsonOf = (set: ConnSet): ConnsJson => {
-    let json = jsonCache.get(set);
+  const used = new Uint8Array(peers.length);
+  const jsonById: ConnsJson[] = [];
+  const jsonOf = (id: number): ConnsJson => {
+    let json = jsonById[id];
     if (!json) {
-      json = connsToJson(set);
-      jsonCache.set(set, json);
+      json = connsToJson(pool.setOf(id));
+      jsonById[id] = json;
     }
     return json;
   };
-  for (const src of sources) {
-    for (const dst of destinations) {
-      if (src === dst || (src.atom && dst.atom)) continue;
-      if (!inNamespace(src) && !inNamespace(dst)) continue;
-      const [s0, s1] = src.units;
-      const [d0, d1] = dst.units;
-      const single = s0 !== undefined && d0 !== undefined && s1 === undefined && d1 === undefined;
-      let conns: ConnSet;
-      let explain: PairExplain | undefined;
-      if (single && opts.explain !== true) {
-        conns = engine.conns(s0, d0);
-        if (only) conns = intersectConns(conns, only);
-      } else {
-        const results = src.units.flatMap((s) => dst.units.map((d) => engine.pair(s, d)));
-        conns = results.reduce<ConnSet>((acc, r) => intersectConns(acc, r.conns), ALL_CONNS);
-        let union = unionConns(...results.map((r) => r.conns));
-        if (only) {
-          conns = intersectConns(conns, only);
-          union = intersectConns(union, only);
-        }
-        if (opts.explain === true) {
-          explain = {
-            egress: explainSide(mergeSides(results.map((r) => r.egress))),
-            ingress: explainSide(mergeSides(results.map((r) => r.ingress))),
-            ...(sameConns(conns, union) ? {} : { union: connsToJson(union) }),
-          };
-        }
-      }
-      if (isNoConns(conns)) {
-        if (explain) denied.push({ src: src.peer.id, dst: dst.peer.id, explain });
+  const unitConns = (src: PeerEntry, dst: PeerEntry): number => {
+    const [s0, s1] = src.units;
+    const [d0, d1] = dst.units;
+    if (s0 !== undefined && d0 !== undefined && s1 === undefined && d1 === undefined)
+      return pool.intersect(engine.connsId(s0, d0), onlyId);
+    let conns = ALL_ID;
+    for (const s of src.units)
+      for (const d of dst.units) conns = pool.intersect(conns, engine.connsId(s, d));
+    return pool.intersect(conns, onlyId);
+  };
+  const destinationsInNamespace = destinations.filter((di) => inNamespace[di] === true);
+  for (const si of sources) {
+    const src = peers[si];
+    if (!src) continue;
+    for (const di of inNamespace[si] === true ? destinations : destinationsInNamespace) {
+      const dst = peers[di];
+      if (!dst || si === di || (src.atom && dst.atom)) continue;
+      if (!explaining) {
+        const conns = unitConns(src, dst);
+        if (conns === NO_ID) continue;
+        used[si] = 1;
+        used[di] = 1;
+        connections.push({ src: src.peer.id, dst: dst.peer.id, conns: jsonOf(conns) });
         continue;
       }
-      used.add(src).add(dst);
+      const results = src.units.flatMap((s) => dst.units.map((d) => engine.pair(s, d)));
+      let conns = results.reduce<ConnSet>((acc, r) => intersectConns(acc, r.conns), ALL_CONNS);
+      let union = unionConns(...results.map((r) => r.conns));
+      if (only) {
+        conns = intersectConns(conns, only);
+        union = intersectConns(union, only);
+      }
+      const explain: PairExplain = {
+        egress: explainSide(mergeSides(results.map((r) => r.egress))),
+        ingress: explainSide(mergeSides(results.map((r) => r.ingress))),
+        ...(sameConns(conns, union) ? {} : { union: connsToJson(union) }),
+      };
+      if (isNoConns(conns)) {
+        denied.push({ src: src.peer.id, dst: dst.peer.id, explain });
+        continue;
+      }
+      used[si] = 1;
+      used[di] = 1;
       connections.push({
         src: src.peer.id,
         dst: dst.peer.id,
-        conns: jsonOf(conns),
-        ...(explain ? { explain } : {}),
+        conns: jsonOf(pool.idOf(conns)),
+        explain,
       });
     }
   }
   const filtered = opts.from !== undefined || opts.to !== undefined || opts.namespace !== undefined;
   const listed = peers.filter(
-    (e) =>
-      used.has(e) ||
+    (e, i) =>
+      used[i] === 1 ||
       !filtered ||
-      ((filterMatches(opts.from, e) || filterMatches(opts.to, e)) &&
+      ((fromFilter(e) || toFilter(e)) &&
         (opts.namespace === undefined || e.peer.namespace === opts.namespace)),
   );
   return {
@@ -359,6 +272,6 @@ export function computeReach(
     granularity: opts.granularity,
     peers: listed.map((e) => e.peer),
     connections,
-    ...(opts.explain === true ? { denied } : {}),
+    ...(explaining ? { denied } : {}),
   };
 }

@@ -29,7 +29,7 @@ export function externalId(family: IpFamily, range: IpRange): string {
 function familiesInUse(state: NetworkState, compiled: CompiledPolicies): IpFamily[] {
   const v6 =
     compiled.podCIDRs.v6.length > 0 ||
-    state.pods.some((p) => parseIp(p.ip)?.family === 6) ||
+    state.pods.some((p) => p.ip.includes(':') && parseIp(p.ip)?.family === 6) ||
     compiled.policies.some((p) =>
       [...p.ingress, ...p.egress].some(
         (r) =>

@@ -1,0 +1,302 @@
+/**
+ * `kwire up`: runs the cluster's L7 plane on loopback — every pod's echo program, the ingress
+ * proxy of every controller, the admin endpoint — prints one `ready` line, follows edits of the
+ * inputs live, and stops on SIGINT/SIGTERM. `--detach` returns once the detached copy is ready.
+ */
+import { spawn } from 'node:child_process';
+import { openSync, watch, type FSWatcher } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { formatProblem, InputError } from '../../api/problems.js';
+import { accessLogWriter, RunningCluster, type BackendOverrides, type ListenerAddress, type Logger } from '../../proxy/index.js';
+import { EnvironmentError, inputOptions, loadState, type InputFlags, type Io } from '../context.js';
+import { clusterDir, isAlive, readUpStates, removeUpState, runtimeRoot, writeUpState } from './runtime.js';
+import { startAcme, type AcmeRun } from './acme.js';
+import { ensureLinuxEnvironment, linuxUp } from '../../linux/index.js';
+import type { NetworkState } from '../../model/types.js';
+
+/** Flags of `up`. */
+export interface UpFlags extends InputFlags {
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly adminPort: number;
+  readonly address: string;
+  readonly backend: string[];
+  readonly accessLog?: string;
+  readonly detach?: boolean;
+  readonly dataplane: 'sim' | 'linux';
+  readonly deniedTimeout: number;
+  readonly upstreamTimeout: number;
+  readonly kwireUpChild?: boolean;
+  readonly acme: 'lab' | 'live' | 'off';
+}
+
+/** What `up` needs from the process, read once at the CLI edge. */
+export interface UpEnvironment {
+  readonly runtimeRoot: string;
+  /** The command that runs kwire again (node and the entry script) for `--detach`. */
+  readonly self: readonly string[];
+  /** The arguments `up` was called with (repeated to the detached copy). */
+  readonly argv: readonly string[];
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  readonly stopSignal: () => Promise<string>;
+  /** Reports readiness to a parent waiting for a detached copy. */
+  readonly notifyParent?: (message: unknown) => void;
+}
+
+
+function usage(message: string, hint?: string): InputError {
+  return new InputError([{ code: 'KW-USAGE', severity: 'error', message, hint }]);
+}
+
+/** Parses `--backend svc/NS/NAME=URL` flags. */
+export function parseBackends(values: readonly string[]): BackendOverrides {
+  const out = new Map<string, URL>();
+  for (const v of values) {
+    const m = /^(?:svc|service)\/([^/=]+)\/([^/=]+)=(.+)$/.exec(v);
+    if (!m) throw usage(`--backend "${v}": expected svc/NAMESPACE/NAME=URL`, 'e.g. --backend svc/default/service1=http://127.0.0.1:3000');
+    let url: URL;
+    try {
+      url = new URL(m[3] ?? '');
+    } catch {
+      throw usage(`--backend "${v}": "${m[3] ?? ''}" is not a URL`, 'e.g. http://127.0.0.1:3000');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw usage(`--backend "${v}": only http:// and https:// backends are supported (got "${url.protocol}")`);
+    out.set(`${m[1] ?? ''}/${m[2] ?? ''}`, url);
+  }
+  return out;
+}
+
+/** The one `ready` line. */
+export function readyLine(addresses: readonly ListenerAddress[], admin: string | undefined): string {
+  const parts = addresses.map((a) => `${a.controller} ${a.http} ${a.https}`);
+  return `ready ${parts.join(' ') || '(no ingress controller installed)'}${admin ? ` metrics ${admin}/metrics` : ''}`;
+}
+
+function stderrLogger(io: Io): Logger {
+  return { info: (m) => { io.err(`kwire: ${m}`); }, warn: (m) => { io.err(`warning: ${m}`); } };
+}
+
+/** Watches the inputs; calls `onChange` once per burst of edits. */
+function watchInputs(files: readonly string[], cwd: string, recursive: boolean, onChange: () => void): FSWatcher[] {
+  let timer: NodeJS.Timeout | undefined;
+  const fire = (): void => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(onChange, 150);
+  };
+  const out: FSWatcher[] = [];
+  for (const f of files) {
+    if (f === '-') continue;
+    try {
+      out.push(watch(resolve(cwd, f), { recursive, persistent: false }, fire));
+    } catch {
+      continue;
+    }
+  }
+  return out;
+}
+
+async function detach(flags: UpFlags, io: Io, env: UpEnvironment, dir: string): Promise<number> {
+  const logFile = join(dir, 'up.log');
+  const fd = openSync(logFile, 'a');
+  const args = [...env.self.slice(1), ...env.argv.filter((a) => a !== '--detach'), '--kwire-up-child'];
+  const child = spawn(env.self[0] ?? process.execPath, args, { cwd: io.cwd, detached: true, stdio: ['ignore', fd, fd, 'ipc'] });
+  return new Promise((done) => {
+    child.once('message', (m: { ready?: string }) => {
+      if (m.ready) io.out(m.ready);
+      io.err(`kwire: running detached as pid ${child.pid ?? '?'} (log ${logFile}); stop it with: kwire down`);
+      child.disconnect();
+      child.unref();
+      done(0);
+    });
+    child.once('exit', (code) => {
+      io.err(`error: kwire up exited with code ${code ?? '?'} before it was ready; see ${logFile}`);
+      done(code && code > 0 ? code : 4);
+    });
+  });
+}
+
+/** Runs `up`; resolves to the exit code once stopped. */
+export async function runUp(flags: UpFlags, io: Io, env: UpEnvironment): Promise<number> {
+  if (flags.dataplane === 'linux') await ensureLinuxEnvironment();
+  const backends = parseBackends(flags.backend);
+  const { state } = await loadState(flags, io);
+  const cluster = state.cluster.name;
+  const running = readUpStates(env.runtimeRoot).find((s) => s.cluster === cluster && s.pid !== process.pid && isAlive(s.pid));
+  if (running) throw new EnvironmentError(`cluster "${cluster}" already runs (pid ${running.pid}); stop it with: kwire down ${cluster}`);
+  const dir = clusterDir(env.runtimeRoot, cluster);
+  if (flags.detach && !flags.kwireUpChild) return detach(flags, io, env, dir);
+  const logger = stderrLogger(io);
+  if (flags.dataplane === 'linux') return runLinux(state, flags, io, env, logger);
+  const accessPath = flags.accessLog ?? join(dir, 'access.log');
+  const log = accessPath === 'none' ? undefined : accessLogWriter(accessPath === '-' ? process.stderr : accessPath);
+  const pods = state.pods.length;
+  io.err(`kwire: cluster "${cluster}": ${pods} pods, ${state.services.length} services, ${state.ingresses.length} ingresses; starting pods and ${state.cluster.ingressControllers.length} ingress controller(s)…`);
+  let up: RunningCluster;
+  try {
+    up = await RunningCluster.start(state, {
+      address: flags.address,
+      httpPort: flags.httpPort,
+      httpsPort: flags.httpsPort,
+      adminPort: flags.adminPort,
+      backends,
+      logger,
+      limits: { deniedTimeoutMs: flags.deniedTimeout, connectTimeoutMs: flags.deniedTimeout, upstreamTimeoutMs: flags.upstreamTimeout },
+      ...(log ? { accessLog: log.write } : {}),
+    });
+  } catch (err) {
+    await log?.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') throw new EnvironmentError(`cannot listen: ${e.message}; choose other ports with --http-port/--https-port/--admin-port`);
+    throw err;
+  }
+  writeUpState(env.runtimeRoot, {
+    apiVersion: 'kwire.dev/v1alpha1',
+    kind: 'Up',
+    cluster,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    dataplane: 'sim',
+    files: flags.filename.map((f) => (f === '-' ? f : resolve(io.cwd, f))),
+    addresses: up.addresses,
+    ...(up.adminAddress ? { admin: up.adminAddress } : {}),
+    ...(accessPath !== 'none' && accessPath !== '-' ? { accessLog: accessPath } : {}),
+    ...(flags.kwireUpChild ? { log: join(dir, 'up.log') } : {}),
+  });
+  let acme: AcmeRun | undefined;
+  if (flags.acme !== 'off' && state.certManager?.issuers.some((i) => i.type === 'ACME')) {
+    try {
+      acme = await startAcme(state, up, flags.acme, logger);
+    } catch (err) {
+      await up.stop();
+      await log?.close();
+      removeUpState(env.runtimeRoot, cluster, process.pid);
+      throw err;
+    }
+  }
+  const ready = readyLine(up.addresses, up.adminAddress);
+  io.out(ready);
+  env.notifyParent?.({ ready });
+  const edits = followEdits(flags, io, async (next) => {
+    await up.apply(next);
+    if (acme && next.certManager) await acme.sync(next.certManager);
+    return `${next.pods.length} pods, ${next.ingresses.length} ingresses`;
+  });
+  const signal = await env.stopSignal();
+  io.err(`kwire: ${signal}: stopping`);
+  await edits.close();
+  await acme?.stop();
+  await up.stop();
+  await log?.close();
+  removeUpState(env.runtimeRoot, cluster, process.pid);
+  return 0;
+}
+
+/** Follows edits of the inputs: reloads the state and hands it to `apply`; a broken edit is rejected. */
+function followEdits(flags: UpFlags, io: Io, apply: (state: NetworkState) => Promise<string>): { close: () => Promise<void> } {
+  let reloading = Promise.resolve();
+  const reload = (): void => {
+    reloading = reloading.then(async () => {
+      try {
+        const next = await loadState(flags, io);
+        io.err(`kwire: reloaded: ${await apply(next.state)}`);
+      } catch (err) {
+        if (err instanceof InputError) {
+          for (const p of err.problems) io.err(`error: ${formatProblem(p)}`);
+          io.err('kwire: the edit was rejected; the running configuration stays');
+        } else io.err(`kwire: reload failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
+  };
+  const watchers = watchInputs(flags.filename, io.cwd, flags.recursive ?? false, reload);
+  return {
+    close: async () => {
+      for (const w of watchers) w.close();
+      await reloading;
+    },
+  };
+}
+
+/** `up --dataplane linux`: the network built in namespaces and nftables, until stopped. */
+async function runLinux(state: NetworkState, flags: UpFlags, io: Io, env: UpEnvironment, logger: Logger): Promise<number> {
+  const cluster = state.cluster.name;
+  io.err(`kwire: building cluster "${cluster}" in network namespaces: ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.services.length} services…`);
+  const plane = await linuxUp(state, { logger });
+  writeUpState(env.runtimeRoot, {
+    apiVersion: 'kwire.dev/v1alpha1',
+    kind: 'Up',
+    cluster,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    dataplane: 'linux',
+    files: flags.filename.map((f) => (f === '-' ? f : resolve(io.cwd, f))),
+    addresses: [],
+  });
+  const took = Object.values(plane.timings).reduce((a, b) => a + b, 0);
+  const ready = `ready linux cluster ${cluster}: ${state.nodes.length} nodes, ${state.pods.length} pods in namespaces ${plane.names.prefix}* (${took.toFixed(0)} ms); try: kwire exec POD -- curl http://SERVICE.NAMESPACE`;
+  io.out(ready);
+  env.notifyParent?.({ ready });
+  const edits = followEdits(flags, io, async (next) => {
+    const report = await plane.apply(next);
+    return `${next.pods.length} pods; ${JSON.stringify(report)}`;
+  });
+  const signal = await env.stopSignal();
+  io.err(`kwire: ${signal}: removing the cluster's namespaces`);
+  await edits.close();
+  await plane.down();
+  removeUpState(env.runtimeRoot, cluster, process.pid);
+  return 0;
+}
+
+function int(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw usage(`"${v}" is not a port number (0-65535)`);
+  return n;
+}
+
+function ms(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw usage(`"${v}" is not a number of milliseconds`);
+  return n;
+}
+
+/** The process's environment for `up`. */
+export function processUpEnvironment(): UpEnvironment {
+  return {
+    runtimeRoot: runtimeRoot(process.env, process.getuid?.() ?? 0),
+    self: [process.execPath, process.argv[1] ?? ''],
+    argv: process.argv.slice(2),
+    stopSignal: () =>
+      new Promise((done) => {
+        process.once('SIGINT', () => {
+          done('SIGINT');
+        });
+        process.once('SIGTERM', () => {
+          done('SIGTERM');
+        });
+      }),
+    ...(process.send ? { notifyParent: (m: unknown) => process.send?.(m) } : {}),
+  };
+}
+
+/** Registers `up` on the program. */
+export function registerUp(program: Command, io: Io, done: (p: Promise<number>) => void, env: () => UpEnvironment = processUpEnvironment): void {
+  const cmd = program
+    .command('up')
+    .description('run the cluster on this machine: pods answer, ingress controllers serve real HTTP and HTTPS')
+    .option('--http-port <port>', 'first HTTP port (one per ingress controller)', int, 8080)
+    .option('--https-port <port>', 'first HTTPS port (one per ingress controller)', int, 8443)
+    .option('--admin-port <port>', 'port of /metrics and /healthz', int, 10254)
+    .option('--address <ip>', 'address to listen on', '127.0.0.1')
+    .option('--backend <svc=url>', "send a Service's traffic to a local process: svc/NS/NAME=http://127.0.0.1:3000 (repeatable)", (v: string, p: string[]) => [...p, v], [] as string[])
+    .option('--access-log <file>', 'JSON-lines access log: a file, - for stderr, none (default: in the runtime directory)')
+    .option('--detach', 'return once ready and keep running in the background (stop with kwire down)')
+    .addOption(new Option('--dataplane <plane>', 'sim: loopback L7 plane; linux: namespaces and nftables (root)').choices(['sim', 'linux']).default('sim'))
+    .option('--denied-timeout <ms>', 'how long a hop dropped by a NetworkPolicy takes to fail with 504', ms, 5000)
+    .option('--upstream-timeout <ms>', 'how long to wait for an upstream response (504 after)', ms, 60_000)
+    .addOption(new Option('--acme <mode>', "ACME issuers: lab (kwire's own ACME CA on loopback, HTTP-01 validated through the proxy), live (the Issuer's real directory), off (keep the model's offline certificates)").choices(['lab', 'live', 'off']).default('lab'))
+    .addOption(new Option('--kwire-up-child').hideHelp());
+  inputOptions(cmd).action((flags: UpFlags) => {
+    done(runUp(flags, io, env()));
+  });
+}
