@@ -3,7 +3,8 @@
 /** YAML of `pods` pods (10 per Deployment) in `namespaces` namespaces with `policies` policies and `services` services. */
 export function policyCluster({ pods = 10000, namespaces = 500, policies = 2000, services = 1000 } = {}) {
   const deployments = Math.ceil(pods / 10);
-  const docs = [];
+  // Enough nodes for every pod to get an address (a /24 per node, as in the kwire profile).
+  const docs = [`apiVersion: kwire.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: bench\nspec:\n  nodes: 100`];
   for (let n = 0; n < namespaces; n++) {
     docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-${n}\n  labels:\n    team: t${n % 25}\n    env: ${n % 2 ? 'prod' : 'dev'}`);
   }

@@ -4,7 +4,8 @@
 export function syntheticCluster(objects, replicas = 1) {
   const nsCount = Math.max(1, Math.round(objects * 0.05));
   const apps = Math.floor((objects - nsCount) / 2);
-  const docs = [];
+  // Enough nodes for every pod to get an address (a /24 per node, as in the kwire profile).
+  const docs = [`apiVersion: kwire.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: bench\nspec:\n  nodes: 100`];
   for (let n = 0; n < nsCount; n++) {
     docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-${n}\n  labels:\n    team: t${n % 20}`);
   }

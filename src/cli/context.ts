@@ -77,7 +77,7 @@ export function reportProblems(problems: readonly Problem[], io: Io): void {
  * lint findings.
  */
 export function isRefusal(p: Problem): boolean {
-  return p.severity === 'error' && /^KW-(SVC|CLU|IPAM)/.test(p.code);
+  return p.severity === 'error' && /^KW-(SVC|CLU)/.test(p.code);
 }
 
 /**

@@ -259,11 +259,11 @@ export function reconcilePods(input: WorkloadInput): { pods: PodState[]; problem
         } else {
           problems.push({
             code: 'KW-IPAM001',
-            severity: 'error',
+            severity: 'warning',
             message: `node ${node.name} has no free address left in its pod CIDR ${node.podCIDR}`,
             object: { kind: 'Pod', namespace: d.namespace, name: d.name },
             source: d.source,
-            hint: 'add nodes or use a larger nodeCIDRMaskSize',
+            hint: 'the pod stays Pending (the CNI cannot give it an address); add nodes to the Cluster object',
           });
         }
       }
@@ -286,9 +286,9 @@ export function reconcilePods(input: WorkloadInput): { pods: PodState[]; problem
       ip,
       node: node?.name ?? '',
       hostNetwork: d.spec.hostNetwork === true,
-      ready: ready && node !== undefined && !d.terminating,
+      ready: ready && node !== undefined && ip !== '' && !d.terminating,
       terminating: d.terminating,
-      phase: node ? phase : 'Pending',
+      phase: node && ip !== '' ? phase : 'Pending',
       ports: portsOf(d.spec),
       workload: d.workload,
       owner: d.owner,
