@@ -9,6 +9,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { NetworkState, PodState } from '../../model/types.js';
+import { startAcme, type AcmeRun } from '../up/acme.js';
 import { RunningCluster, POD_HEADER, type ListenerAddress } from '../../proxy/index.js';
 import { createTracer, renderTraceText, type Trace } from '../../sim/trace/index.js';
 import { certificateLookup } from '../trace/index.js';
@@ -160,7 +161,12 @@ export async function runDemo(flags: DemoFlags, io: Io): Promise<number> {
     limits: { deniedTimeoutMs: flags.deniedTimeout, connectTimeoutMs: flags.deniedTimeout },
   });
   let failures = 0;
+  let acme: AcmeRun | undefined;
   try {
+    if (state.certManager?.issuers.some((i) => i.type === 'ACME')) {
+      io.err('kwire demo: issuing the ACME certificates for real: the lab ACME CA validates HTTP-01 through the ingress proxy…');
+      acme = await startAcme(state, cluster, 'lab', { info: (m) => { io.err(`kwire demo: ${m}`); }, warn: (m) => { io.err(`warning: ${m}`); } });
+    }
     const listener = cluster.addresses[0];
     io.err(`kwire demo: ready in ${Math.round(performance.now() - started)}ms: ${cluster.addresses.map((a) => `${a.controller} ${a.http} ${a.https}`).join(', ')}`);
     const tracer = createTracer(state, certificateLookup(state));
@@ -198,6 +204,7 @@ export async function runDemo(flags: DemoFlags, io: Io): Promise<number> {
       io.out(why ? `  ✗ DISAGREES with the trace: ${why}\n` : `  ✓ agrees with the trace (${t.verdict})\n`);
     }
   } finally {
+    await acme?.stop();
     await cluster.stop();
   }
   io.err(`kwire demo: ${failures === 0 ? 'every real response agrees with its trace' : `${failures} disagreement(s)`}; stopped after ${Math.round(performance.now() - started)}ms`);
