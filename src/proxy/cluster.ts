@@ -3,12 +3,12 @@
  * controller, and the admin endpoint (`/metrics`, `/healthz`). A new state is applied by syncing
  * the pods and swapping the compiled snapshot, without a restart.
  */
-import { createServer, type Server } from 'node:http';
 import type { NetworkState, PodState } from '../model/types.js';
 import { chooseEndpoint, selectEndpoints } from '../model/endpoints.js';
 import { evaluateConnection } from '../controllers/networkpolicy/index.js';
 import { PodPrograms, podKey } from './echo.js';
-import { renderMetrics, type MetricsSnapshot } from './metrics.js';
+import { startAdmin, type AdminEndpoint } from './admin.js';
+import type { MetricsSnapshot } from './metrics.js';
 import { IngressProxy, type ProxyOptions } from './proxy.js';
 import { Snapshot, type BackendOverrides } from './snapshot.js';
 import { makeDefaultCertificate, type PemPair } from './tls.js';
@@ -31,9 +31,26 @@ export type PodConnection =
   | { readonly kind: 'denied'; readonly pod: PodState; readonly reason: string }
   | { readonly kind: 'unreachable'; readonly reason: string };
 
-/** The L7 plane of one cluster, running. */
-export class RunningCluster {
-  private admin?: Server;
+/**
+ * A running L7 plane as `kwire up` drives it: in one process ({@link RunningCluster}) or with the
+ * proxy data path in `node:cluster` workers (`ProxyWorkers`).
+ */
+export interface L7Plane {
+  readonly addresses: readonly ListenerAddress[];
+  readonly adminAddress?: string;
+  /** Applies a new state; resolves once every process serves it. */
+  apply(state: NetworkState): Promise<void>;
+  /** Hot-swaps certificates issued or renewed at runtime. */
+  setCertificates(secrets: readonly TlsSecret[]): void;
+  /** Plugs in (or removes) the ACME HTTP-01 responder. */
+  setHttp01Responder(responder: Http01Responder | undefined): void;
+  /** Stops listeners, workers and pods. */
+  stop(): Promise<void>;
+}
+
+/** The L7 plane of one cluster, running in this process. */
+export class RunningCluster implements L7Plane {
+  private admin?: AdminEndpoint;
   adminAddress?: string;
 
   private constructor(
@@ -120,50 +137,16 @@ export class RunningCluster {
   }
 
   private async startAdmin(port: number): Promise<void> {
-    const server = createServer({ requireHostHeader: false }, (req, res) => {
-      if (req.url === '/metrics') {
-        void (async () => {
-          const extra = this.options.extraMetrics ? await this.options.extraMetrics() : [];
-          const body = renderMetrics([this.proxy.metrics.snapshot(), ...extra]);
-          res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-          res.end(body);
-        })();
-        return;
-      }
-      if (req.url === '/healthz') {
-        res.writeHead(200, { 'content-type': 'text/plain' });
-        res.end('ok\n');
-        return;
-      }
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
+    this.admin = await startAdmin(this.options.address ?? '127.0.0.1', port, async () => {
+      const extra = this.options.extraMetrics ? await this.options.extraMetrics() : [];
+      return [this.proxy.metrics.snapshot(), ...extra];
     });
-    const address = this.options.address ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, address, () => {
-        resolve();
-      });
-    });
-    const a = server.address();
-    this.adminAddress = `http://${address.includes(':') ? `[${address}]` : address}:${typeof a === 'object' && a ? a.port : port}`;
-    this.admin = server;
+    this.adminAddress = this.admin.url;
   }
 
   /** Stops everything: listeners first (in-flight requests end), then the pods. */
   async stop(): Promise<void> {
-    const admin = this.admin;
-    await Promise.all([
-      this.proxy.close(),
-      admin
-        ? new Promise<void>((done) => {
-            admin.close(() => {
-              done();
-            });
-            admin.closeAllConnections();
-          })
-        : Promise.resolve(),
-    ]);
+    await Promise.all([this.proxy.close(), this.admin?.close()]);
     await this.pods.close();
   }
 }

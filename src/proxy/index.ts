@@ -2,7 +2,9 @@
  * The L7 plane: the ingress proxy (routing through the model's compiled routes), the pods'
  * built-in echo program, TLS by SNI from the model's Secrets, access log and metrics.
  */
-export { RunningCluster, type ClusterOptions, type PodConnection } from './cluster.js';
+export { RunningCluster, type ClusterOptions, type L7Plane, type PodConnection } from './cluster.js';
+export { ProxyWorkers, WorkerStartError, serveAsWorker, type ProxyWorkersOptions, type WorkerChannel } from './workers.js';
+export { startAdmin, type AdminEndpoint } from './admin.js';
 export { IngressProxy, type ProxyOptions } from './proxy.js';
 export { Snapshot, type BackendOverrides, type ControllerView, type UpstreamChoice } from './snapshot.js';
 export { PodPrograms, podKey, runsEcho, wsFrame, readFrame, POD_HEADER, DELAY_HEADER, type EchoReply, type PodPortTable } from './echo.js';

@@ -6,7 +6,7 @@
 import { createAcmeIssuer, createHttp01Responder, startLabAcmeServer, type AcmeIssuer, type IssuedSecret, type LabAcmeServer } from '../../acme/index.js';
 import type { CertManagerState } from '../../controllers/certmanager/index.js';
 import type { NetworkState } from '../../model/types.js';
-import type { Logger, RunningCluster } from '../../proxy/index.js';
+import type { L7Plane, Logger } from '../../proxy/index.js';
 
 /** The ACME part of a running `up`. */
 export interface AcmeRun {
@@ -15,7 +15,7 @@ export interface AcmeRun {
 }
 
 /** Starts issuance; resolves once every ACME Certificate has been issued or has failed. */
-export async function startAcme(state: NetworkState, up: RunningCluster, mode: 'lab' | 'live', logger: Logger): Promise<AcmeRun> {
+export async function startAcme(state: NetworkState, up: L7Plane, mode: 'lab' | 'live', logger: Logger): Promise<AcmeRun> {
   const responder = createHttp01Responder();
   up.setHttp01Responder(responder);
   const first = up.addresses[0];

@@ -8,7 +8,8 @@ import { openSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { formatProblem, InputError } from '../../api/problems.js';
-import { accessLogWriter, RunningCluster, type BackendOverrides, type ListenerAddress, type Logger } from '../../proxy/index.js';
+import { availableParallelism } from 'node:os';
+import { accessLogWriter, ProxyWorkers, RunningCluster, type BackendOverrides, type L7Plane, type ListenerAddress, type Logger } from '../../proxy/index.js';
 import { EnvironmentError, inputOptions, loadState, type InputFlags, type Io } from '../context.js';
 import { clusterDir, isAlive, readUpStates, removeUpState, runtimeRoot, writeUpState } from './runtime.js';
 import { startAcme, type AcmeRun } from './acme.js';
@@ -29,6 +30,8 @@ export interface UpFlags extends InputFlags {
   readonly upstreamTimeout: number;
   readonly kwireUpChild?: boolean;
   readonly acme: 'lab' | 'live' | 'off';
+  /** Proxy worker processes; 1 runs the proxy in the primary process. */
+  readonly workers: number;
 }
 
 /** What `up` needs from the process, read once at the CLI edge. */
@@ -129,21 +132,17 @@ export async function runUp(flags: UpFlags, io: Io, env: UpEnvironment): Promise
   const logger = stderrLogger(io);
   if (flags.dataplane === 'linux') return runLinux(state, flags, io, env, logger);
   const accessPath = flags.accessLog ?? join(dir, 'access.log');
-  const log = accessPath === 'none' ? undefined : accessLogWriter(accessPath === '-' ? process.stderr : accessPath);
+  const workers = flags.workers > 1 ? flags.workers : 0;
+  const log = accessPath === 'none' || workers ? undefined : accessLogWriter(accessPath === '-' ? process.stderr : accessPath);
   const pods = state.pods.length;
-  io.err(`kwire: cluster "${cluster}": ${pods} pods, ${state.services.length} services, ${state.ingresses.length} ingresses; starting pods and ${state.cluster.ingressControllers.length} ingress controller(s)…`);
-  let up: RunningCluster;
+  io.err(`kwire: cluster "${cluster}": ${pods} pods, ${state.services.length} services, ${state.ingresses.length} ingresses; starting pods and ${state.cluster.ingressControllers.length} ingress controller(s)${workers ? ` in ${workers} proxy workers` : ''}…`);
+  const limits = { deniedTimeoutMs: flags.deniedTimeout, connectTimeoutMs: flags.deniedTimeout, upstreamTimeoutMs: flags.upstreamTimeout };
+  const listen = { address: flags.address, httpPort: flags.httpPort, httpsPort: flags.httpsPort, adminPort: flags.adminPort, backends, logger, limits };
+  let up: L7Plane;
   try {
-    up = await RunningCluster.start(state, {
-      address: flags.address,
-      httpPort: flags.httpPort,
-      httpsPort: flags.httpsPort,
-      adminPort: flags.adminPort,
-      backends,
-      logger,
-      limits: { deniedTimeoutMs: flags.deniedTimeout, connectTimeoutMs: flags.deniedTimeout, upstreamTimeoutMs: flags.upstreamTimeout },
-      ...(log ? { accessLog: log.write } : {}),
-    });
+    up = workers
+      ? await ProxyWorkers.start(state, { ...listen, workers, ...(accessPath === 'none' ? {} : { accessLog: accessPath }) })
+      : await RunningCluster.start(state, { ...listen, ...(log ? { accessLog: log.write } : {}) });
   } catch (err) {
     await log?.close();
     const e = err as NodeJS.ErrnoException;
@@ -260,6 +259,12 @@ function ms(v: string): number {
   return n;
 }
 
+function count(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw usage(`--workers "${v}": expected a whole number from 1 to 256`);
+  return n;
+}
+
 /** The process's environment for `up`. */
 export function processUpEnvironment(): UpEnvironment {
   return {
@@ -295,6 +300,7 @@ export function registerUp(program: Command, io: Io, done: (p: Promise<number>) 
     .option('--denied-timeout <ms>', 'how long a hop dropped by a NetworkPolicy takes to fail with 504', ms, 5000)
     .option('--upstream-timeout <ms>', 'how long to wait for an upstream response (504 after)', ms, 60_000)
     .addOption(new Option('--acme <mode>', "ACME issuers: lab (kwire's own ACME CA on loopback, HTTP-01 validated through the proxy), live (the Issuer's real directory), off (keep the model's offline certificates)").choices(['lab', 'live', 'off']).default('lab'))
+    .option('--workers <n>', 'proxy worker processes (1: the proxy runs in the main process)', count, availableParallelism())
     .addOption(new Option('--kwire-up-child').hideHelp());
   inputOptions(cmd).action((flags: UpFlags) => {
     done(runUp(flags, io, env()));

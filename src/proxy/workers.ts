@@ -1,0 +1,353 @@
+/**
+ * The L7 plane with the proxy data path in `node:cluster` workers: the primary runs the pods'
+ * echo programs, the admin endpoint and the ACME HTTP-01 responder; every worker serves the
+ * same listeners (the primary hands connections out) with the same compiled snapshot. States
+ * and certificates go to the workers over IPC when they start and on every change; `/metrics`
+ * sums the workers' counters.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import type { NetworkState } from '../model/types.js';
+import { accessLogWriter } from './access-log.js';
+import { startAdmin, type AdminEndpoint } from './admin.js';
+import type { L7Plane } from './cluster.js';
+import { PodPrograms } from './echo.js';
+import type { MetricsSnapshot } from './metrics.js';
+import { IngressProxy } from './proxy.js';
+import { Snapshot } from './snapshot.js';
+import { makeDefaultCertificate, type PemPair } from './tls.js';
+import { DEFAULT_LIMITS, type Http01Responder, type ListenerAddress, type Logger, type ProxyLimits, type TlsSecret } from './types.js';
+
+/** Options of the L7 plane with proxy workers. */
+export interface ProxyWorkersOptions {
+  /** Number of proxy worker processes (at least 1). */
+  readonly workers: number;
+  /** @default '127.0.0.1' */
+  readonly address?: string;
+  /** First HTTP port (0: ephemeral, shared by every worker). @default 8080 */
+  readonly httpPort?: number;
+  /** @default 8443 */
+  readonly httpsPort?: number;
+  /** Port of the admin endpoint; undefined: none, 0: ephemeral. */
+  readonly adminPort?: number;
+  readonly limits?: Partial<ProxyLimits>;
+  /** Backend overrides: `namespace/name` of a Service → the local URL that serves it instead. */
+  readonly backends?: ReadonlyMap<string, URL>;
+  /** Access log target of every worker: a file (appended), `-` for stderr; undefined: none. */
+  readonly accessLog?: string;
+  readonly defaultCertificate?: PemPair;
+  readonly logger: Logger;
+  /** The worker program. @default the compiled `worker-main.js` beside this module */
+  readonly workerEntry?: string;
+}
+
+/** What a worker needs to serve, sent once at start. */
+interface WorkerConfig {
+  readonly address: string;
+  readonly httpPort: number;
+  readonly httpsPort: number;
+  readonly limits: ProxyLimits;
+  readonly backends: readonly (readonly [string, string])[];
+  readonly accessLog?: string;
+  readonly defaultCertificate: PemPair;
+}
+
+/** Messages from the primary to a worker. */
+type ToWorker =
+  | { readonly kind: 'init'; readonly config: WorkerConfig; readonly state: NetworkState; readonly pods: readonly (readonly [string, number])[]; readonly certificates: readonly TlsSecret[]; readonly http01: boolean }
+  | { readonly kind: 'state'; readonly id: number; readonly state: NetworkState; readonly pods: readonly (readonly [string, number])[] }
+  | { readonly kind: 'certificates'; readonly id: number; readonly secrets: readonly TlsSecret[] }
+  | { readonly kind: 'http01'; readonly id: number; readonly enabled: boolean }
+  | { readonly kind: 'http01-key'; readonly id: number; readonly key: string | undefined }
+  | { readonly kind: 'metrics'; readonly id: number }
+  | { readonly kind: 'stop'; readonly id: number };
+
+/** Messages from a worker to the primary. */
+type FromWorker =
+  | { readonly kind: 'listening'; readonly addresses: readonly ListenerAddress[] }
+  | { readonly kind: 'failed'; readonly code?: string; readonly message: string }
+  | { readonly kind: 'ack'; readonly id: number }
+  | { readonly kind: 'metrics'; readonly id: number; readonly snapshot: MetricsSnapshot }
+  | { readonly kind: 'http01-token'; readonly id: number; readonly token: string };
+
+/** An error a worker reported while starting (e.g. EADDRINUSE), with its code kept. */
+export class WorkerStartError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  readonly worker: Worker;
+  readonly resolve: (value: unknown) => void;
+}
+
+/** The L7 plane of one cluster with proxy workers, running. */
+export class ProxyWorkers implements L7Plane {
+  private readonly workers = new Set<Worker>();
+  private readonly requests = new Map<number, Pending>();
+  private nextId = 1;
+  private certificates = new Map<string, TlsSecret>();
+  private http01: Http01Responder | undefined;
+  private admin?: AdminEndpoint;
+  private stopping = false;
+  private state: NetworkState;
+  addresses: readonly ListenerAddress[] = [];
+  adminAddress?: string;
+
+  private constructor(
+    readonly pods: PodPrograms,
+    state: NetworkState,
+    private readonly config: WorkerConfig,
+    private readonly options: ProxyWorkersOptions,
+  ) {
+    this.state = state;
+  }
+
+  /** Starts the pods, then the workers; resolves once every worker listens. */
+  static async start(state: NetworkState, options: ProxyWorkersOptions): Promise<ProxyWorkers> {
+    if (!cluster.isPrimary) throw new Error('proxy workers are started from the primary process');
+    const pods = new PodPrograms();
+    await pods.sync(state);
+    const config: WorkerConfig = {
+      address: options.address ?? '127.0.0.1',
+      httpPort: options.httpPort ?? 8080,
+      httpsPort: options.httpsPort ?? 8443,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      backends: [...(options.backends ?? new Map<string, URL>())].map(([k, u]) => [k, u.href] as const),
+      ...(options.accessLog !== undefined ? { accessLog: options.accessLog } : {}),
+      defaultCertificate: options.defaultCertificate ?? (await makeDefaultCertificate()),
+    };
+    const plane = new ProxyWorkers(pods, state, config, options);
+    cluster.setupPrimary({ exec: options.workerEntry ?? fileURLToPath(new URL('./worker-main.js', import.meta.url)), serialization: 'advanced' });
+    try {
+      const listening = await Promise.all(Array.from({ length: Math.max(1, options.workers) }, () => plane.fork()));
+      plane.addresses = listening[0] ?? [];
+      if (options.adminPort !== undefined) {
+        plane.admin = await startAdmin(config.address, options.adminPort, () => plane.collectMetrics());
+        plane.adminAddress = plane.admin.url;
+      }
+    } catch (err) {
+      await plane.stop();
+      throw err;
+    }
+    return plane;
+  }
+
+  /** Forks one worker, hands it the running configuration, and resolves with its listeners. */
+  private fork(): Promise<readonly ListenerAddress[]> {
+    const worker = cluster.fork();
+    this.workers.add(worker);
+    return new Promise((resolve, reject) => {
+      let started = false;
+      worker.on('message', (m: FromWorker) => {
+        switch (m.kind) {
+          case 'listening':
+            started = true;
+            resolve(m.addresses);
+            return;
+          case 'failed':
+            reject(new WorkerStartError(m.message, m.code));
+            return;
+          case 'ack':
+          case 'metrics':
+            this.settle(m.id, m.kind === 'metrics' ? m.snapshot : undefined);
+            return;
+          case 'http01-token':
+            this.answerChallenge(worker, m.id, m.token);
+            return;
+        }
+      });
+      worker.on('exit', (code, signal) => {
+        this.workers.delete(worker);
+        for (const [id, r] of this.requests) if (r.worker === worker) this.settle(id, undefined);
+        if (!started) {
+          reject(new Error(`proxy worker ${worker.process.pid ?? '?'} exited (${signal ?? String(code)}) before it listened`));
+          return;
+        }
+        if (this.stopping) return;
+        this.options.logger.warn(`proxy worker ${worker.process.pid ?? '?'} exited (${signal ?? String(code)}); starting another`);
+        this.fork().catch((err: unknown) => {
+          this.options.logger.warn(`proxy worker did not restart: ${err instanceof Error ? err.message : String(err)}`);
+        });
+      });
+      this.send(worker, { kind: 'init', config: this.config, state: this.state, pods: [...this.pods.ports], certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
+    });
+  }
+
+  private send(worker: Worker, message: ToWorker): void {
+    if (worker.isConnected()) worker.send(message);
+  }
+
+  private settle(id: number, value: unknown): void {
+    const r = this.requests.get(id);
+    this.requests.delete(id);
+    r?.resolve(value);
+  }
+
+  /** Sends a message carrying a fresh id to every worker; resolves with their replies. */
+  private broadcast<T>(make: (id: number) => ToWorker): Promise<T[]> {
+    return Promise.all(
+      [...this.workers].filter((w) => w.isConnected()).map(
+        (w) =>
+          new Promise<T>((resolve) => {
+            const id = this.nextId++;
+            this.requests.set(id, { worker: w, resolve: resolve as (v: unknown) => void });
+            this.send(w, make(id));
+          }),
+      ),
+    );
+  }
+
+  private answerChallenge(worker: Worker, id: number, token: string): void {
+    const reply = (key: string | undefined): void => {
+      this.send(worker, { kind: 'http01-key', id, key });
+    };
+    try {
+      const got = this.http01?.get(token);
+      if (got instanceof Promise) got.then(reply, () => { reply(undefined); });
+      else reply(got);
+    } catch {
+      reply(undefined);
+    }
+  }
+
+  private async collectMetrics(): Promise<MetricsSnapshot[]> {
+    const all = await this.broadcast<MetricsSnapshot | undefined>((id) => ({ kind: 'metrics', id }));
+    return all.filter((s): s is MetricsSnapshot => s !== undefined);
+  }
+
+  /** Applies a new state: pods synced, then every worker swaps its snapshot (resolves once all have). */
+  async apply(state: NetworkState): Promise<void> {
+    await this.pods.sync(state);
+    this.state = state;
+    const pods = [...this.pods.ports];
+    await this.broadcast((id) => ({ kind: 'state', id, state, pods }));
+  }
+
+  /** Hot-swaps certificates in every worker (and in workers started later). */
+  setCertificates(secrets: readonly TlsSecret[]): void {
+    for (const s of secrets) this.certificates.set(`${s.namespace}/${s.name}`, s);
+    void this.broadcast((id) => ({ kind: 'certificates', id, secrets }));
+  }
+
+  /** Resolves once every worker has the certificates handed over so far. */
+  async settled(): Promise<void> {
+    await this.broadcast((id) => ({ kind: 'certificates', id, secrets: [] }));
+  }
+
+  /** Plugs in (or removes) the HTTP-01 responder; workers ask the primary for each token. */
+  setHttp01Responder(responder: Http01Responder | undefined): void {
+    this.http01 = responder;
+    void this.broadcast((id) => ({ kind: 'http01', id, enabled: responder !== undefined }));
+  }
+
+  /** Stops the workers (each lets its in-flight requests end), then the admin endpoint and the pods. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const exited = [...this.workers].map((w) => new Promise<void>((done) => {
+      if (w.isDead()) { done(); return; }
+      w.once('exit', () => { done(); });
+    }));
+    const kill = setTimeout(() => {
+      for (const w of this.workers) w.process.kill('SIGKILL');
+    }, 5000);
+    await this.broadcast((id) => ({ kind: 'stop', id }));
+    await Promise.all(exited);
+    clearTimeout(kill);
+    await this.admin?.close();
+    await this.pods.close();
+  }
+}
+
+/** The IPC channel of a worker process (`process` in a `node:cluster` worker). */
+export interface WorkerChannel {
+  send(message: FromWorker): unknown;
+  on(event: 'message', fn: (message: ToWorker) => void): unknown;
+}
+
+function snapshotOf(state: NetworkState, pods: readonly (readonly [string, number])[], backends: ReadonlyMap<string, URL>): Snapshot {
+  return new Snapshot(state, new Map(pods), backends);
+}
+
+/**
+ * Serves as a proxy worker: waits for the primary's configuration, listens, and follows states,
+ * certificates and HTTP-01 updates until told to stop; resolves when stopped.
+ */
+export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: NodeJS.WritableStream): Promise<void> {
+  return new Promise((finished) => {
+    let proxy: IngressProxy | undefined;
+    let log: ReturnType<typeof accessLogWriter> | undefined;
+    let backends: ReadonlyMap<string, URL> = new Map();
+    let nextId = 1;
+    const asked = new Map<number, (key: string | undefined) => void>();
+    const responder: Http01Responder = {
+      get: (token) =>
+        new Promise((resolve) => {
+          const id = nextId++;
+          asked.set(id, resolve);
+          channel.send({ kind: 'http01-token', id, token });
+        }),
+    };
+    const start = async (m: Extract<ToWorker, { kind: 'init' }>): Promise<void> => {
+      backends = new Map(m.config.backends.map(([k, href]) => [k, new URL(href)]));
+      log = m.config.accessLog === undefined ? undefined : accessLogWriter(m.config.accessLog === '-' ? stderr : m.config.accessLog);
+      try {
+        proxy = await IngressProxy.start(snapshotOf(m.state, m.pods, backends), {
+          address: m.config.address,
+          httpPort: m.config.httpPort,
+          httpsPort: m.config.httpsPort,
+          limits: m.config.limits,
+          logger,
+          defaultCertificate: m.config.defaultCertificate,
+          ...(log ? { accessLog: log.write } : {}),
+          ...(m.http01 ? { http01: responder } : {}),
+        });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        channel.send({ kind: 'failed', message: e.message, ...(e.code ? { code: e.code } : {}) });
+        return;
+      }
+      proxy.setCertificates(m.certificates);
+      channel.send({ kind: 'listening', addresses: proxy.addresses });
+    };
+    const stop = async (id: number): Promise<void> => {
+      await proxy?.close();
+      await log?.close();
+      channel.send({ kind: 'ack', id });
+      finished();
+    };
+    channel.on('message', (m) => {
+      switch (m.kind) {
+        case 'init':
+          void start(m);
+          return;
+        case 'state':
+          proxy?.setSnapshot(snapshotOf(m.state, m.pods, backends));
+          channel.send({ kind: 'ack', id: m.id });
+          return;
+        case 'certificates':
+          proxy?.setCertificates(m.secrets);
+          channel.send({ kind: 'ack', id: m.id });
+          return;
+        case 'http01':
+          proxy?.setHttp01Responder(m.enabled ? responder : undefined);
+          channel.send({ kind: 'ack', id: m.id });
+          return;
+        case 'http01-key':
+          asked.get(m.id)?.(m.key);
+          asked.delete(m.id);
+          return;
+        case 'metrics':
+          channel.send({ kind: 'metrics', id: m.id, snapshot: proxy?.metrics.snapshot() ?? { requests: [], latency: [] } });
+          return;
+        case 'stop':
+          void stop(m.id);
+          return;
+      }
+    });
+  });
+}
