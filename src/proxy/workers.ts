@@ -64,6 +64,7 @@ type ToWorker =
 
 /** Messages from a worker to the primary. */
 type FromWorker =
+  | { readonly kind: 'hello' }
   | { readonly kind: 'listening'; readonly addresses: readonly ListenerAddress[] }
   | { readonly kind: 'failed'; readonly code?: string; readonly message: string }
   | { readonly kind: 'ack'; readonly id: number }
@@ -145,6 +146,9 @@ export class ProxyWorkers implements L7Plane {
       let started = false;
       worker.on('message', (m: FromWorker) => {
         switch (m.kind) {
+          case 'hello':
+            this.send(worker, { kind: 'init', config: this.config, state: this.state, pods: [...this.pods.ports], certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
+            return;
           case 'listening':
             started = true;
             resolve(m.addresses);
@@ -174,7 +178,6 @@ export class ProxyWorkers implements L7Plane {
           this.options.logger.warn(`proxy worker did not restart: ${err instanceof Error ? err.message : String(err)}`);
         });
       });
-      this.send(worker, { kind: 'init', config: this.config, state: this.state, pods: [...this.pods.ports], certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
     });
   }
 
@@ -349,5 +352,6 @@ export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: No
           return;
       }
     });
+    channel.send({ kind: 'hello' });
   });
 }

@@ -68,8 +68,7 @@ export function registerExec(program: Command, io: Io, done: (p: Promise<number>
     .argument('<command...>', 'the command and its arguments, after --')
     .option('-n, --namespace <ns>', 'namespace of a pod given by NAME', 'default')
     .option('--cluster <name>', 'the running cluster (default: the only one)')
-    .passThroughOptions()
     .action((pod: string, command: string[], flags: ExecFlags) => {
-      done(runExec(pod, command, flags, io));
+      done(runExec(pod, command[0] === '--' ? command.slice(1) : command, flags, io));
     });
 }

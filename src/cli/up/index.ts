@@ -239,7 +239,10 @@ async function runLinux(state: NetworkState, flags: UpFlags, io: Io, env: UpEnvi
     const report = await plane.apply(next);
     return `${next.pods.length} pods; ${JSON.stringify(report)}`;
   });
+  // The kernel holds the network; nothing of ours would keep the process alive until it is stopped.
+  const keepAlive = setInterval(() => undefined, 3_600_000);
   const signal = await env.stopSignal();
+  clearInterval(keepAlive);
   io.err(`kwire: ${signal}: removing the cluster's namespaces`);
   await edits.close();
   await plane.down();
