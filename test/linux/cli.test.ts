@@ -58,7 +58,7 @@ function startUp(): Promise<{ child: ChildProcess; ready: string }> {
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((done) => {
     if (child.exitCode !== null) done(child.exitCode);
-    else child.once('exit', (code) => done(code));
+    else child.once('exit', (code) => { done(code); });
   });
 }
 
