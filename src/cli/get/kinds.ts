@@ -5,7 +5,7 @@
 import { endpointSliceObject, ingressAddresses, ingressObject, nodeObject, podObject, serviceObject, type Json } from '../../model/objects.js';
 import type { NetworkState } from '../../model/types.js';
 import { poolUsage } from '../../controllers/metallb/index.js';
-import { certificateRowCells, renderCertificateRow, toSecretObject } from '../../controllers/certmanager/index.js';
+import { certificateRowCells, labAcmeNote, renderCertificateRow, toSecretObject } from '../../controllers/certmanager/index.js';
 
 /** One item of a kind, ready to print. */
 export interface Row {
@@ -216,7 +216,7 @@ const views: KindView[] = [
           namespace: c.namespace,
           name: c.name,
           labels: {},
-          cells: [cells[1] ?? '', cells[2] ?? '', cells[3] ?? '', cells[4] ?? '', cells[5] ?? '', cells[6] ?? ''],
+          cells: [cells[1] ?? '', cells[2] ?? '', cells[3] ?? '', `${cells[4] ?? ''}${labAcmeNote(cm, c.issuerRef, c.namespace)}`, cells[5] ?? '', cells[6] ?? ''],
           wide: [cells[8] ?? '', cells[9] ?? ''],
           object: () => ({
             apiVersion: 'cert-manager.io/v1',

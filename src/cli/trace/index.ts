@@ -3,7 +3,7 @@
  */
 import { Option, type Command } from 'commander';
 import type { Protocol } from '../../api/types.js';
-import { certificateForHost } from '../../controllers/certmanager/index.js';
+import { certificateForHost, labAcmeNote } from '../../controllers/certmanager/index.js';
 import type { NetworkState } from '../../model/types.js';
 import { createTracer, renderTraceText, type CertificateLookup } from '../../sim/trace/index.js';
 import { inputOptions, loadState, type InputFlags, type Io } from '../context.js';
@@ -27,7 +27,7 @@ export function certificateLookup(state: NetworkState): CertificateLookup | unde
       secretName,
       namespace,
       dnsNames: served.certificate?.dnsNames ?? [],
-      issuer: served.issuer,
+      issuer: served.issuer === undefined ? undefined : `${served.issuer}${served.certificate ? labAcmeNote(cm, served.certificate.issuerRef, namespace) : ''}`,
       covers: served.covers,
       notAfter: served.notAfter,
     };
