@@ -3,12 +3,13 @@
  * `kinds.ts`) and the semantic rules (names, labels, selectors, ports, CIDRs, Ingress rules).
  * Every problem carries the object, the field path and the source position of that field.
  */
-import ipaddr from 'ipaddr.js';
 import { bodyField, KINDS, topLevelSchemas } from './kinds.js';
 import type { Problem, Severity } from './problems.js';
 import { quote } from './problems.js';
 import { checkSchema, type SchemaIssue } from './schema.js';
-import { formatPath, type FieldPath, type KubeObject, type ObjectMeta, type SourcePos } from './types.js';
+import { isIp, parseCidr, type Cidr } from '../model/ip.js';
+import { compileSelector } from '../model/selectors.js';
+import { formatPath, type FieldPath, type KubeObject, type LabelSelector, type ObjectMeta, type SourcePos, type StringMap } from './types.js';
 
 /** An object together with its source positions. */
 export interface LocatedObject {
@@ -56,20 +57,6 @@ export function labelValueError(value: string): string | undefined {
   return undefined;
 }
 
-/** Parses a CIDR strictly; returns undefined when it is not one. */
-export function parseCidr(text: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
-  try {
-    if (!text.includes('/')) return undefined;
-    return ipaddr.parseCIDR(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** True for a strictly written IPv4 or IPv6 address. */
-export function isIP(text: string): boolean {
-  return ipaddr.IPv4.isValidFourPartDecimal(text) || (text.includes(':') && ipaddr.IPv6.isValid(text));
-}
 
 /** Collects problems for one object. */
 class Checker {
@@ -264,22 +251,12 @@ function checkPodSpec(c: Checker, spec: unknown, path: FieldPath): void {
 
 function labelsMatch(selector: unknown, labels: unknown): boolean {
   const ml = get(selector, ['matchLabels']);
-  const have = (typeof labels === 'object' && labels !== null ? labels : {}) as Record<string, unknown>;
-  if (typeof ml === 'object' && ml !== null) {
-    for (const [k, v] of Object.entries(ml)) if (have[k] !== v) return false;
-  }
-  const exprs = get(selector, ['matchExpressions']);
-  if (Array.isArray(exprs)) {
-    for (const e of exprs as { key: string; operator: string; values?: string[] }[]) {
-      const v = have[e.key];
-      const vals = e.values ?? [];
-      if (e.operator === 'In' && !(typeof v === 'string' && vals.includes(v))) return false;
-      if (e.operator === 'NotIn' && typeof v === 'string' && vals.includes(v)) return false;
-      if (e.operator === 'Exists' && v === undefined) return false;
-      if (e.operator === 'DoesNotExist' && v !== undefined) return false;
-    }
-  }
-  return true;
+  const me = get(selector, ['matchExpressions']);
+  const compiled = compileSelector({
+    ...(typeof ml === 'object' && ml !== null && !Array.isArray(ml) ? { matchLabels: ml as StringMap } : {}),
+    ...(Array.isArray(me) ? { matchExpressions: me as LabelSelector['matchExpressions'] } : {}),
+  });
+  return compiled.matches((typeof labels === 'object' && labels !== null ? labels : {}) as StringMap);
 }
 
 function checkWorkload(c: Checker, o: KubeObject): void {
@@ -319,7 +296,7 @@ function checkService(c: Checker, o: KubeObject): void {
     c.add(['spec', 'ports'], 'Required value: a Service needs at least one port (only headless Services may have none)');
   }
   const clusterIP = spec.clusterIP;
-  if (typeof clusterIP === 'string' && clusterIP !== '' && clusterIP !== 'None' && !isIP(clusterIP)) {
+  if (typeof clusterIP === 'string' && clusterIP !== '' && clusterIP !== 'None' && !isIp(clusterIP)) {
     c.add(['spec', 'clusterIP'], `Invalid value: ${quote(clusterIP)}: must be empty, 'None', or a valid IP address`);
   }
   if (clusterIP === 'None' && (type === 'NodePort' || type === 'LoadBalancer')) {
@@ -364,15 +341,15 @@ function checkService(c: Checker, o: KubeObject): void {
     if (typeof r === 'string' && !parseCidr(r)) c.add(['spec', 'loadBalancerSourceRanges', i], `Invalid value: ${quote(r)}: must be a CIDR such as "203.0.113.0/24"`);
   });
   (Array.isArray(spec.externalIPs) ? spec.externalIPs : []).forEach((r: unknown, i) => {
-    if (typeof r === 'string' && !isIP(r)) c.add(['spec', 'externalIPs', i], `Invalid value: ${quote(r)}: must be a valid IP address`);
+    if (typeof r === 'string' && !isIp(r)) c.add(['spec', 'externalIPs', i], `Invalid value: ${quote(r)}: must be a valid IP address`);
   });
 }
 
-function checkCidr(c: Checker, value: unknown, path: FieldPath): ReturnType<typeof parseCidr> {
+function checkCidr(c: Checker, value: unknown, path: FieldPath): Cidr | undefined {
   if (typeof value !== 'string') return undefined;
   const parsed = parseCidr(value);
   if (!parsed) {
-    const hint = isIP(value) ? `did you mean "${value}/${value.includes(':') ? 128 : 32}"?` : 'write a CIDR such as "10.0.0.0/24"';
+    const hint = isIp(value) ? `did you mean "${value}/${value.includes(':') ? 128 : 32}"?` : 'write a CIDR such as "10.0.0.0/24"';
     c.add(path, `Invalid value: ${quote(value)}: must be a valid CIDR`, hint);
   }
   return parsed;
@@ -403,7 +380,7 @@ function checkNetworkPolicy(c: Checker, o: KubeObject): void {
             if (Array.isArray(block.except)) {
               block.except.forEach((ex: unknown, ei) => {
                 const e = checkCidr(c, ex, [...p, 'ipBlock', 'except', ei]);
-                if (cidr && e && (e[0].kind() !== cidr[0].kind() || e[1] <= cidr[1] || !e[0].match(cidr))) {
+                if (cidr && e && (e.family !== cidr.family || e.prefix <= cidr.prefix || e.range[0] < cidr.range[0] || e.range[1] > cidr.range[1])) {
                   c.add([...p, 'ipBlock', 'except', ei], `Invalid value: ${quote(ex)}: must be a strict subset of \`cidr\` ${quote(block.cidr)}`);
                 }
               });
@@ -432,7 +409,7 @@ function checkNetworkPolicy(c: Checker, o: KubeObject): void {
 /** Checks an Ingress or TLS host. */
 function hostError(host: string): string | undefined {
   if (host.includes(':')) return 'must not include a port';
-  if (isIP(host)) return 'must be a DNS name, not an IP address';
+  if (isIp(host)) return 'must be a DNS name, not an IP address';
   const body = host.startsWith('*.') ? host.slice(2) : host;
   if (body.includes('*')) return "a wildcard is allowed only as the first label, as in '*.example.com'";
   if (!isDns1123Subdomain(body)) return "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'";
@@ -512,7 +489,7 @@ function checkIPAddressPool(c: Checker, o: KubeObject): void {
     const dash = a.split('-');
     if (dash.length === 2 && !a.includes('/')) {
       const [lo, hi] = dash.map((x) => x.trim());
-      if (!lo || !hi || !isIP(lo) || !isIP(hi)) c.add(['spec', 'addresses', i], `Invalid value: ${quote(a)}: a range must be "first-last" addresses`);
+      if (!lo || !hi || !isIp(lo) || !isIp(hi)) c.add(['spec', 'addresses', i], `Invalid value: ${quote(a)}: a range must be "first-last" addresses`);
       return;
     }
     checkCidr(c, a, ['spec', 'addresses', i]);

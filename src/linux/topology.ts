@@ -2,15 +2,15 @@
  * The namespaces, links, addresses and routes of a cluster, planned from its NetworkState as
  * `ip -batch` lines per network namespace (pure: nothing here touches the kernel).
  */
-import { bigIntToIp, cidrRange, inRange } from '../model/ip.js';
+import { cidrContains, formatIp, parseCidr, parseIp } from '../model/ip.js';
 import type { NetworkState, NodeState, PodState } from '../model/types.js';
 import { clusterNames, nodeUplinkName, podVethName, type ClusterNames } from './names.js';
 
 /** The address the `external` namespace takes on the nodes' segment (the nodes' default gateway). */
 export function externalFabricIp(nodeCIDR: string): string {
-  const range = cidrRange(nodeCIDR);
-  if (!range) throw new Error(`nodeCIDR "${nodeCIDR}" is not a CIDR`);
-  return bigIntToIp(range.last - 1n, range.family);
+  const cidr = parseCidr(nodeCIDR);
+  if (!cidr) throw new Error(`nodeCIDR "${nodeCIDR}" is not a CIDR`);
+  return formatIp(cidr.family, cidr.range[1] - 1n);
 }
 
 /** The address external clients use (DESIGN.md: 203.0.113.0/24 is the outside world). */
@@ -55,9 +55,9 @@ function prefixOf(cidr: string): number {
 }
 
 function firstHost(cidr: string, offset: bigint): string {
-  const range = cidrRange(cidr);
-  if (!range) throw new Error(`"${cidr}" is not a CIDR`);
-  return bigIntToIp(range.first + offset, range.family);
+  const parsed = parseCidr(cidr);
+  if (!parsed) throw new Error(`"${cidr}" is not a CIDR`);
+  return formatIp(parsed.family, parsed.range[0] + offset);
 }
 
 /** A deterministic locally administered MAC for a node's VTEP. */
@@ -121,9 +121,10 @@ function peerLines(state: NetworkState, node: NodeState, pods: readonly PodState
     } else {
       lines.push(`route add ${peer.podCIDR} via ${peer.ip} dev eth0`);
     }
-    const range = cidrRange(peer.podCIDR);
+    const range = parseCidr(peer.podCIDR);
     for (const pod of pods) {
-      if (pod.node === peer.name && !(range && inRange(pod.ip, range))) {
+      const address = parseIp(pod.ip);
+      if (pod.node === peer.name && !(range && address && cidrContains(range, address))) {
         lines.push(`route add ${pod.ip}/32 via ${peer.ip} dev eth0`);
       }
     }

@@ -10,7 +10,7 @@ import { reconcileEndpointSlices, reconcileServices } from '../controllers/servi
 import { reconcilePods } from '../controllers/workloads/index.js';
 import { reconcileCertificates } from '../controllers/certmanager/index.js';
 import { resolveIngressClasses } from '../controllers/ingressclass/index.js';
-import { bigIntToIp, cidrRange, subnet } from './ip.js';
+import { formatIp, parseCidr, subnet } from './ip.js';
 import type { IngressFlavour, NamespaceState, NetworkState, NodeState, ProfileName } from './types.js';
 
 /** Options of one reconcile, read once at the CLI edge. */
@@ -32,7 +32,7 @@ export interface BuildInput {
 }
 
 function nodesOf(config: NetworkState['cluster'], objects: readonly KubeObject[], sourceOf: BuildInput['sourceOf']): NodeState[] {
-  const nodeRange = cidrRange(config.nodeCIDR);
+  const nodeRange = parseCidr(config.nodeCIDR);
   const given = objects.filter((o) => o.kind === 'Node');
   const configs = given.length
     ? given.map((o) => ({
@@ -48,7 +48,7 @@ function nodesOf(config: NetworkState['cluster'], objects: readonly KubeObject[]
     name: n.name,
     labels: n.labels,
     controlPlane: n.controlPlane,
-    ip: n.ip ?? (nodeRange ? bigIntToIp(nodeRange.first + 2n + BigInt(i), nodeRange.family) : ''),
+    ip: n.ip ?? (nodeRange ? formatIp(nodeRange.family, nodeRange.range[0] + 2n + BigInt(i)) : ''),
     podCIDR: n.podCIDR ?? subnet(config.podCIDR, config.nodeCIDRMaskSize, i) ?? '',
     source: n.source,
   }));

@@ -3,7 +3,7 @@
  * stable id, severity, position and remedy.
  */
 import type { Problem, Severity } from '../../api/problems.js';
-import { labelsMatchSelector } from '../../controllers/workloads/index.js';
+import { compileSelector } from '../../model/selectors.js';
 import type { NetworkState, PodState, ServiceState } from '../../model/types.js';
 import { compileRoutes, lintIngresses } from '../../controllers/ingress/index.js';
 import { lintCertificates } from '../../controllers/certmanager/index.js';
@@ -25,7 +25,8 @@ function finding(check: Pick<LintCheck, 'id' | 'severity'>, svc: ServiceState, p
 function selectedPods(state: NetworkState, svc: ServiceState): PodState[] {
   const sel = svc.selector;
   if (!sel) return [];
-  return state.pods.filter((p) => p.namespace === svc.namespace && labelsMatchSelector({ matchLabels: sel }, p.labels));
+  const matcher = compileSelector({ matchLabels: sel });
+  return state.pods.filter((p) => p.namespace === svc.namespace && matcher.matches(p.labels));
 }
 
 const userServices = (state: NetworkState): ServiceState[] => state.services.filter((s) => !s.addon);

@@ -1,60 +1,45 @@
 /**
- * Source ranges for `whitelist-source-range` / `denylist-source-range`: CIDRs compiled once into
- * bigint masks, a client address tested by integer comparison.
+ * Source ranges for `whitelist-source-range` / `denylist-source-range`: CIDRs compiled once into an
+ * address set, a client address tested by integer comparison.
  */
-import ipaddr from 'ipaddr.js';
-import type { CidrBlock, SourceRange } from './types.js';
+import { familyBits, ipSetContains, ipSetOf, parseCidr, parseIp, type Cidr, type IpAddress } from '../../model/ip.js';
+import type { SourceRange } from './types.js';
 
-function toBigint(bytes: readonly number[]): bigint {
-  let value = 0n;
-  for (const b of bytes) value = (value << 8n) | BigInt(b);
-  return value;
+const V4_MAPPED = 0xffff_0000_0000n;
+const V4_MAPPED_MASK = ~0xffff_ffffn;
+
+/** A client address, an IPv4-mapped IPv6 address read as the IPv4 address it carries. */
+function clientAddress(text: string): IpAddress | undefined {
+  const address = parseIp(text);
+  if (address?.family === 6 && (address.value & V4_MAPPED_MASK) === V4_MAPPED) {
+    return { family: 4, value: address.value & 0xffff_ffffn };
+  }
+  return address;
 }
 
-function parseAddress(text: string): { family: 4 | 6; value: bigint } | undefined {
-  if (!ipaddr.isValid(text)) return undefined;
-  let addr = ipaddr.parse(text);
-  if (addr.kind() === 'ipv6' && addr instanceof ipaddr.IPv6 && addr.isIPv4MappedAddress()) {
-    addr = addr.toIPv4Address();
-  }
-  if (addr.kind() === 'ipv4' && !ipaddr.IPv4.isValidFourPartDecimal(text) && !text.includes(':')) {
-    return undefined;
-  }
-  return { family: addr.kind() === 'ipv4' ? 4 : 6, value: toBigint(addr.toByteArray()) };
-}
-
-/** Compiles a comma-separated CIDR list; returns the bad entries when any is invalid. */
+/** Compiles a comma-separated CIDR list (a bare address is its /32 or /128); returns the bad entries when any is invalid. */
 export function compileSourceRange(list: string): { range?: SourceRange; invalid: string[] } {
-  const blocks: CidrBlock[] = [];
+  const blocks: Cidr[] = [];
   const cidrs: string[] = [];
   const invalid: string[] = [];
   for (const raw of list.split(',')) {
     const entry = raw.trim();
     if (entry === '') continue;
-    const text = entry.includes('/') ? entry : `${entry}/${entry.includes(':') ? 128 : 32}`;
-    const slash = text.indexOf('/');
-    const address = parseAddress(text.slice(0, slash));
-    const bitsText = text.slice(slash + 1);
-    const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
-    const width = address?.family === 4 ? 32 : 128;
-    if (!address || !(bits >= 0 && bits <= width)) {
+    const single = entry.includes('/') ? undefined : parseIp(entry);
+    const cidr = parseCidr(single ? `${entry}/${familyBits(single.family)}` : entry);
+    if (!cidr) {
       invalid.push(entry);
       continue;
     }
-    const all = (1n << BigInt(width)) - 1n;
-    const mask = all ^ ((1n << BigInt(width - bits)) - 1n);
-    blocks.push({ family: address.family, network: address.value & mask, mask });
+    blocks.push(cidr);
     cidrs.push(entry);
   }
   if (blocks.length === 0) return { invalid };
-  return { range: { cidrs, blocks }, invalid };
+  return { range: { cidrs, set: ipSetOf(blocks) }, invalid };
 }
 
 /** Whether a client address lies in a source range (false for an unparseable address). */
 export function inSourceRange(range: SourceRange, clientIP: string): boolean {
-  const address = parseAddress(clientIP);
-  if (!address) return false;
-  return range.blocks.some(
-    (b) => b.family === address.family && (address.value & b.mask) === b.network,
-  );
+  const address = clientAddress(clientIP);
+  return address !== undefined && ipSetContains(range.set, address);
 }

@@ -5,6 +5,7 @@
  */
 import type { HTTPIngressPath, StringMap } from '../../api/types.js';
 import type { Problem } from '../../api/problems.js';
+import type { IpSet } from '../../model/ip.js';
 import type { IngressFlavour } from '../../model/types.js';
 
 /** An Ingress by namespace and name. */
@@ -71,14 +72,8 @@ export type UpstreamProtocol = 'HTTP' | 'HTTPS' | 'AUTO_HTTP' | 'GRPC' | 'GRPCS'
 export interface SourceRange {
   /** The CIDRs as written (normalized), for rendering. */
   readonly cidrs: readonly string[];
-  readonly blocks: readonly CidrBlock[];
-}
-
-/** One CIDR as a network and mask within its family. */
-export interface CidrBlock {
-  readonly family: 4 | 6;
-  readonly network: bigint;
-  readonly mask: bigint;
+  /** The addresses they cover. */
+  readonly set: IpSet;
 }
 
 /** A redirect a location answers with, without calling the upstream. */

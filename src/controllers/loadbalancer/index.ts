@@ -5,7 +5,7 @@
  */
 import type { Problem } from '../../api/problems.js';
 import type { KubeObject, SourcePos } from '../../api/types.js';
-import { bigIntToIp, cidrRange } from '../../model/ip.js';
+import { formatIp, parseCidr } from '../../model/ip.js';
 import type { ClusterConfig, EndpointSliceState, MetalLBState, NamespaceState, NodeState, ServiceState } from '../../model/types.js';
 import { allocateLoadBalancerIPs, announce, metallbAnnotations, parseMetalLB, serviceKey } from '../metallb/index.js';
 
@@ -73,18 +73,18 @@ export function assignLoadBalancers(input: LoadBalancerInput): LoadBalancerResul
       assigned.set(s, { loadBalancerIngress: input.nodes.map((n) => ({ ip: n.ip, ipMode: 'VIP' as const })), loadBalancerBy: 'servicelb' });
     }
   } else if (mode === 'cloud') {
-    const range = cidrRange(input.cluster.loadBalancer.pool ?? '203.0.113.0/24');
-    let next = range ? range.first + 1n : 0n;
+    const range = parseCidr(input.cluster.loadBalancer.pool ?? '203.0.113.0/24');
+    let next = range ? range.range[0] + 1n : 0n;
     for (const s of [...lbs].sort((a, b) => serviceKey(a).localeCompare(serviceKey(b)))) {
       if (s.loadBalancerClass) {
         assigned.set(s, { pendingReason: `loadBalancerClass "${s.loadBalancerClass}" is not served by the cloud provider` });
         continue;
       }
-      if (!range || next >= range.last) {
+      if (!range || next >= range.range[1]) {
         assigned.set(s, { pendingReason: 'the provider pool is exhausted' });
         continue;
       }
-      assigned.set(s, { loadBalancerIngress: [{ ip: bigIntToIp(next++, range.family), ipMode: 'VIP' }], loadBalancerBy: 'cloud' });
+      assigned.set(s, { loadBalancerIngress: [{ ip: formatIp(range.family, next++), ipMode: 'VIP' }], loadBalancerBy: 'cloud' });
     }
   } else {
     const r = metallbAssign(input, lbs);

@@ -7,7 +7,8 @@ import type { NamespaceState, ServiceState } from '../../model/types.js';
 import type { StringMap } from '../../api/types.js';
 import { quote } from '../../api/problems.js';
 import { type AddressPool, type MetalLBConfig, poolAdmits, poolHasFamily } from './config.js';
-import { type IPFamily, type IPValue, formatIP, isBuggyIP, parseIP, usableCount } from './ip.js';
+import { familyName, formatIp, parseIp, type IpAddress, type IpFamily } from '../../model/ip.js';
+import { isBuggyIP, usableCount } from './addresses.js';
 
 /** An address (or a dual-stack pair) given to a Service. */
 export interface Allocation {
@@ -86,8 +87,8 @@ interface Holder {
 interface Request {
   readonly service: LoadBalancerService;
   readonly key: string;
-  readonly families: readonly IPFamily[];
-  readonly ips: readonly IPValue[];
+  readonly families: readonly IpFamily[];
+  readonly ips: readonly IpAddress[];
   readonly pool?: string;
   readonly sharingKey: string;
   readonly backendKey: string;
@@ -199,19 +200,19 @@ function readRequest(service: LoadBalancerService): Request | string {
   }
   const texts = listed !== undefined ? splitList(listed.value) : legacy === '' ? [] : [legacy];
   const field = listed !== undefined ? `annotation ${listed.name}` : 'spec.loadBalancerIP';
-  const ips: IPValue[] = [];
+  const ips: IpAddress[] = [];
   for (const text of texts) {
-    const ip = parseIP(text);
+    const ip = parseIp(text);
     if (!ip) return `${field}: ${quote(text)} is not an IP address`;
     if (ips.some((other) => other.family === ip.family)) {
-      return `${field}: asks for two ${ip.family} addresses; give at most one per family`;
+      return `${field}: asks for two ${familyName(ip.family)} addresses; give at most one per family`;
     }
     ips.push(ip);
   }
   const families = serviceFamilies(service);
   const foreign = ips.find((ip) => !families.includes(ip.family));
   if (foreign) {
-    return `${field}: ${formatIP(foreign.family, foreign.value)} is ${foreign.family} but the Service is ${families.join(',')}`;
+    return `${field}: ${formatIp(foreign.family, foreign.value)} is ${familyName(foreign.family)} but the Service is ${families.map(familyName).join(',')}`;
   }
   const pool = firstAnnotation(a, annotations.addressPool)?.value.trim();
   const sharingKey = firstAnnotation(a, annotations.allowSharedIP)?.value ?? '';
@@ -228,12 +229,12 @@ function readRequest(service: LoadBalancerService): Request | string {
   };
 }
 
-function serviceFamilies(service: LoadBalancerService): IPFamily[] {
-  const given = (service.ipFamilies ?? []).filter(
-    (f): f is IPFamily => f === 'IPv4' || f === 'IPv6',
+function serviceFamilies(service: LoadBalancerService): IpFamily[] {
+  const given = (service.ipFamilies ?? []).flatMap((f): IpFamily[] =>
+    f === 'IPv4' ? [4] : f === 'IPv6' ? [6] : [],
   );
   if (given.length > 0) return [...new Set(given)];
-  return [parseIP(service.clusterIP)?.family ?? 'IPv4'];
+  return [parseIp(service.clusterIP)?.family ?? 4];
 }
 
 function assignRequested(
@@ -241,8 +242,8 @@ function assignRequested(
   pools: readonly AddressPool[],
   holders: ReadonlyMap<string, Holder>,
 ): Allocation | Pending {
-  const texts = request.ips.map((ip) => formatIP(ip.family, ip.value));
-  const poolOf = (ip: IPValue): AddressPool | undefined =>
+  const texts = request.ips.map((ip) => formatIp(ip.family, ip.value));
+  const poolOf = (ip: IpAddress): AddressPool | undefined =>
     pools.find((p) =>
       p.ranges.some((r) => r.family === ip.family && r.first <= ip.value && ip.value <= r.last),
     );
@@ -287,7 +288,7 @@ function assignAutomatic(
   holders: ReadonlyMap<string, Holder>,
 ): Allocation | Pending {
   const serviceLabels = request.service.labels;
-  const missingFamily = (pool: AddressPool): IPFamily | undefined =>
+  const missingFamily = (pool: AddressPool): IpFamily | undefined =>
     request.families.find((f) => !poolHasFamily(pool, f));
   if (request.pool !== undefined) {
     const pool = pools.find((p) => p.name === request.pool);
@@ -305,7 +306,7 @@ function assignAutomatic(
     }
     const family = missingFamily(pool);
     if (family)
-      return pending('KW-LB030', `IPAddressPool ${quote(pool.name)} has no ${family} address`);
+      return pending('KW-LB030', `IPAddressPool ${quote(pool.name)} has no ${familyName(family)} address`);
     const ips = takeFromPool(pool, request, holders);
     return ips
       ? allocated(ips, pool.name, false, request)
@@ -322,7 +323,7 @@ function assignAutomatic(
       : !poolAdmits(pool, namespace, serviceLabels)
         ? admissionDetail(pool)
         : family
-          ? `no ${family} address`
+          ? `no ${familyName(family)} address`
           : undefined;
     if (why !== undefined) rejected.push(`${pool.name}: ${why}`);
     return why === undefined;
@@ -368,7 +369,7 @@ function takeFromPool(
 
 function lowestUsable(
   pool: AddressPool,
-  family: IPFamily,
+  family: IpFamily,
   request: Request,
   holders: ReadonlyMap<string, Holder>,
 ): string | undefined {
@@ -376,7 +377,7 @@ function lowestUsable(
     if (range.family !== family) continue;
     for (let value = range.first; value <= range.last; value++) {
       if (pool.avoidBuggyIPs && isBuggyIP(family, value)) continue;
-      const text = formatIP(family, value);
+      const text = formatIp(family, value);
       if (sharingRefusal(holders.get(text), request) === undefined) return text;
     }
   }

@@ -14,7 +14,7 @@ import {
   isInternalPeer,
 } from './config.js';
 import { type Allocation, type Pending, serviceKey } from './allocate.js';
-import { familyBits, formatIP, maskAddress, parseIP } from './ip.js';
+import { formatIp, maskAddress, parseIp } from '../../model/ip.js';
 import { anyMatches } from './selector.js';
 
 /** Nodes with this label never announce LoadBalancer IPs (MetalLB honours it in both modes). */
@@ -303,12 +303,12 @@ function routeBGP(
 }
 
 function aggregate(ip: string, advertisement: BGPAdvertisement): string {
-  const parsed = parseIP(ip);
+  const parsed = parseIp(ip);
   if (!parsed) return ip;
   const length =
-    parsed.family === 'IPv4' ? advertisement.aggregationLength : advertisement.aggregationLengthV6;
-  const network = maskAddress(parsed.value, length, familyBits(parsed.family));
-  return `${formatIP(parsed.family, network)}/${length}`;
+    parsed.family === 4 ? advertisement.aggregationLength : advertisement.aggregationLengthV6;
+  const network = maskAddress(parsed.family, parsed.value, length);
+  return `${formatIp(parsed.family, network)}/${length}`;
 }
 
 function addRoute(

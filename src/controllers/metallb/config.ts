@@ -6,15 +6,15 @@
 import type { KubeObject, StringMap } from '../../api/types.js';
 import { quote, type ObjectRef, type Problem } from '../../api/problems.js';
 import {
-  type AddressRange,
-  type IPFamily,
-  canonicalIP,
+  canonicalIp,
   familyBits,
-  longestPrefixCovering,
-  parseAddressRange,
-  parseIP,
-} from './ip.js';
-import { type CompiledSelector, anyMatches, compileSelector, isRecord } from './selector.js';
+  longestCoveringPrefix,
+  parseIp,
+  type IpFamily,
+} from '../../model/ip.js';
+import { type AddressRange, parseAddressRange } from './addresses.js';
+import type { CompiledSelector } from '../../model/selectors.js';
+import { anyMatches, isRecord, readSelector } from './selector.js';
 
 /** `spec.serviceAllocation` of an IPAddressPool. */
 export interface ServiceAllocation {
@@ -191,7 +191,7 @@ export function poolAdmits(
 }
 
 /** Whether an address family has any range in the pool. */
-export function poolHasFamily(pool: AddressPool, family: IPFamily): boolean {
+export function poolHasFamily(pool: AddressPool, family: IpFamily): boolean {
   return pool.ranges.some((r) => r.family === family);
 }
 
@@ -298,13 +298,13 @@ function parseBGPAdvertisement(
   const report = problemSink(object, problems);
   const aggregationLength = readAggregation(
     spec.aggregationLength,
-    'IPv4',
+    4,
     'spec.aggregationLength',
     report,
   );
   const aggregationLengthV6 = readAggregation(
     spec.aggregationLengthV6,
-    'IPv6',
+    6,
     'spec.aggregationLengthV6',
     report,
   );
@@ -312,15 +312,16 @@ function parseBGPAdvertisement(
     const pool = pools.find((p) => p.name === name);
     const tooNarrow = pool?.ranges.find(
       (r) =>
-        longestPrefixCovering(r) > (r.family === 'IPv4' ? aggregationLength : aggregationLengthV6),
+        longestCoveringPrefix(r.family, [r.first, r.last]) >
+        (r.family === 4 ? aggregationLength : aggregationLengthV6),
     );
     if (!tooNarrow) return true;
-    const length = tooNarrow.family === 'IPv4' ? aggregationLength : aggregationLengthV6;
+    const length = tooNarrow.family === 4 ? aggregationLength : aggregationLengthV6;
     report(
       'KW-LB007',
-      tooNarrow.family === 'IPv4' ? 'spec.aggregationLength' : 'spec.aggregationLengthV6',
+      tooNarrow.family === 4 ? 'spec.aggregationLength' : 'spec.aggregationLengthV6',
       `invalid aggregation length ${length}: ${quote(tooNarrow.text)} of IPAddressPool ${quote(name)} is more specific than /${length}, so the route would cover addresses outside the pool`,
-      `use an aggregation length of at least ${longestPrefixCovering(tooNarrow)}`,
+      `use an aggregation length of at least ${longestCoveringPrefix(tooNarrow.family, [tooNarrow.first, tooNarrow.last])}`,
     );
     return false;
   });
@@ -368,7 +369,7 @@ function parseBGPAdvertisement(
   };
 }
 
-function readAggregation(raw: unknown, family: IPFamily, path: string, report: Report): number {
+function readAggregation(raw: unknown, family: IpFamily, path: string, report: Report): number {
   const bits = familyBits(family);
   if (raw === undefined || raw === null) return bits;
   if (isUint(raw, bits)) return raw;
@@ -477,7 +478,7 @@ function parsePeer(object: KubeObject, problems: Problem[]): BGPPeer | undefined
   if ((peerAddress === undefined) === (iface === undefined)) {
     fail('spec.peerAddress', 'exactly one of peerAddress and interface must be set');
   }
-  if (peerAddress !== undefined && canonicalIP(peerAddress) === undefined) {
+  if (peerAddress !== undefined && canonicalIp(peerAddress) === undefined) {
     fail('spec.peerAddress', `${quote(peerAddress)} is not an IP address`);
   }
   let peerPort = 179;
@@ -493,11 +494,11 @@ function parsePeer(object: KubeObject, problems: Problem[]): BGPPeer | undefined
     fail('spec.keepaliveTime', `${quote(keepaliveTime)} is not a duration like "30s"`);
   }
   const routerID = readOptionalString(spec.routerID, 'spec.routerID', report);
-  if (routerID !== undefined && parseIP(routerID)?.family !== 'IPv4') {
+  if (routerID !== undefined && parseIp(routerID)?.family !== 4) {
     fail('spec.routerID', `${quote(routerID)} must be an IPv4 address`);
   }
   const sourceAddress = readOptionalString(spec.sourceAddress, 'spec.sourceAddress', report);
-  if (sourceAddress !== undefined && canonicalIP(sourceAddress) === undefined) {
+  if (sourceAddress !== undefined && canonicalIp(sourceAddress) === undefined) {
     fail('spec.sourceAddress', `${quote(sourceAddress)} is not an IP address`);
   }
   const nodeSelectors = readSelectors(spec.nodeSelectors, 'spec.nodeSelectors', report);
@@ -512,7 +513,7 @@ function parsePeer(object: KubeObject, problems: Problem[]): BGPPeer | undefined
       'dynamicASN',
       dynamicASN === 'internal' ? 'internal' : dynamicASN === 'external' ? 'external' : undefined,
     ),
-    ...optional('peerAddress', peerAddress === undefined ? undefined : canonicalIP(peerAddress)),
+    ...optional('peerAddress', peerAddress === undefined ? undefined : canonicalIp(peerAddress)),
     ...optional('interface', iface),
     peerPort,
     holdTime,
@@ -602,7 +603,7 @@ function readSelectors(raw: unknown, path: string, report: Report): CompiledSele
   }
   const selectors: CompiledSelector[] = [];
   for (const [index, entry] of (raw as unknown[]).entries()) {
-    const compiled = compileSelector(entry);
+    const compiled = readSelector(entry);
     if (typeof compiled === 'string') report('KW-LB004', `${path}[${index}]`, compiled);
     else selectors.push(compiled);
   }

@@ -38,8 +38,7 @@ export {
   electionOrder,
   excludeFromLoadBalancersLabel,
 } from './announce.js';
-export { type AddressRange, type IPFamily } from './ip.js';
-export { type CompiledSelector, formatSelector } from './selector.js';
+export { type AddressRange } from './addresses.js';
 
 /** Every problem code this controller emits, with what it means (for `kwire lint` docs). */
 export const metallbProblemCodes = {

@@ -1,19 +1,14 @@
 /**
- * Label selectors as MetalLB's objects carry them (pool, namespace, service and node selectors),
- * read from raw YAML and compiled once into matchers.
+ * Label selectors as MetalLB's objects carry them (pool, namespace, service and node selectors):
+ * read from raw YAML, checked, then compiled once by `model/selectors`.
  */
 import type { LabelSelector, LabelSelectorRequirement, StringMap } from '../../api/types.js';
-
-/** A label selector with its compiled matcher. */
-export interface CompiledSelector {
-  readonly selector: LabelSelector;
-  readonly matches: (labels: StringMap) => boolean;
-}
+import { compileSelector, type CompiledSelector } from '../../model/selectors.js';
 
 const operators = new Set(['In', 'NotIn', 'Exists', 'DoesNotExist']);
 
 /** Reads and compiles a raw selector; returns an error message when it is malformed. */
-export function compileSelector(raw: unknown): CompiledSelector | string {
+export function readSelector(raw: unknown): CompiledSelector | string {
   if (!isRecord(raw)) return 'a label selector must be an object with matchLabels/matchExpressions';
   const matchLabels: Record<string, string> = {};
   if (raw.matchLabels !== undefined) {
@@ -33,42 +28,12 @@ export function compileSelector(raw: unknown): CompiledSelector | string {
     }
   }
   const selector: LabelSelector = { matchLabels, matchExpressions: expressions };
-  const labelPairs = Object.entries(matchLabels);
-  const tests = expressions.map(requirementMatcher);
-  return {
-    selector,
-    matches: (labels) =>
-      labelPairs.every(([key, value]) => labels[key] === value) &&
-      tests.every((test) => test(labels)),
-  };
+  return compileSelector(selector);
 }
 
 /** Whether any selector of a list matches; an empty list matches everything. */
 export function anyMatches(selectors: readonly CompiledSelector[], labels: StringMap): boolean {
   return selectors.length === 0 || selectors.some((s) => s.matches(labels));
-}
-
-/** Renders a selector the way `kubectl` prints one: `app=web,tier in (a,b)`. */
-export function formatSelector(selector: LabelSelector): string {
-  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
-  for (const e of selector.matchExpressions ?? []) {
-    const values = (e.values ?? []).join(',');
-    switch (e.operator) {
-      case 'In':
-        parts.push(`${e.key} in (${values})`);
-        break;
-      case 'NotIn':
-        parts.push(`${e.key} notin (${values})`);
-        break;
-      case 'Exists':
-        parts.push(e.key);
-        break;
-      case 'DoesNotExist':
-        parts.push(`!${e.key}`);
-        break;
-    }
-  }
-  return parts.length === 0 ? '<everything>' : parts.join(',');
 }
 
 function readRequirement(raw: unknown): LabelSelectorRequirement | string {
@@ -86,20 +51,6 @@ function readRequirement(raw: unknown): LabelSelectorRequirement | string {
   if (needsValues && list.length === 0) return `values must be non-empty for operator ${operator}`;
   if (!needsValues && list.length > 0) return `values must be empty for operator ${operator}`;
   return { key, operator: operator as LabelSelectorRequirement['operator'], values: list };
-}
-
-function requirementMatcher(r: LabelSelectorRequirement): (labels: StringMap) => boolean {
-  const values = new Set(r.values ?? []);
-  switch (r.operator) {
-    case 'In':
-      return (labels) => labels[r.key] !== undefined && values.has(labels[r.key] ?? '');
-    case 'NotIn':
-      return (labels) => labels[r.key] === undefined || !values.has(labels[r.key] ?? '');
-    case 'Exists':
-      return (labels) => labels[r.key] !== undefined;
-    case 'DoesNotExist':
-      return (labels) => labels[r.key] === undefined;
-  }
 }
 
 /** Whether a value is a plain object (not null, not an array). */

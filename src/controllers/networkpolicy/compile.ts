@@ -9,8 +9,8 @@ import type {
 import { quote, type Problem } from '../../api/problems.js';
 import type { NetworkPolicyState, NetworkState } from '../../model/types.js';
 import { ALL_CONNS, connsOf, MAX_PORT, MIN_PORT, unionConns, type ConnSet } from './conns.js';
-import { ipSetOf, ipSetSubtract, parseCidr, type Cidr, type IpSet } from './ip.js';
-import { compileSelector, type CompiledSelector } from './selector.js';
+import { ipSetOf, ipSetSubtract, parseCidr, type Cidr, type IpSet } from '../../model/ip.js';
+import { compileSelector, type CompiledSelector } from '../../model/selectors.js';
 
 /** A policy direction. */
 export type Direction = 'ingress' | 'egress';

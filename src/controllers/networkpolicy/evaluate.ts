@@ -31,7 +31,7 @@ import {
   type IpAddress,
   type IpFamily,
   type IpRange,
-} from './ip.js';
+} from '../../model/ip.js';
 
 /** A container port as policies see it. */
 export interface PodPort {

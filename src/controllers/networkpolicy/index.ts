@@ -60,25 +60,3 @@ export {
   type ConnsJson,
   type PortRange,
 } from './conns.js';
-export {
-  familyRanges,
-  formatIp,
-  ipSetContains,
-  ipSetIntersect,
-  ipSetIsEmpty,
-  ipSetOf,
-  ipSetSubtract,
-  maxAddress,
-  normalizeRanges,
-  parseCidr,
-  parseIp,
-  rangesCover,
-  rangeToCidrs,
-  subtractRanges,
-  type Cidr,
-  type IpAddress,
-  type IpFamily,
-  type IpRange,
-  type IpSet,
-} from './ip.js';
-export { compileSelector, type CompiledSelector } from './selector.js';

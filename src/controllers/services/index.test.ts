@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deployment, docs, service, stateOf, storeOf } from '../../../test/support/state.js';
 import { buildNetworkState } from '../../model/build.js';
-import { ipToBigInt } from '../../model/ip.js';
+import { parseIp } from '../../model/ip.js';
 import { clusterIPStaticBand, nodePortStaticBand } from './index.js';
 
 const svc = (state: ReturnType<typeof stateOf>, name: string, ns = 'default') => {
@@ -30,9 +30,9 @@ describe('allocation bands', () => {
 describe('ClusterIP allocation', () => {
   it('gives dynamic Services addresses from the upper band of the service CIDR', () => {
     const state = stateOf(docs(...Array.from({ length: 20 }, (_, i) => service(`s${i}`, { ports: [{ port: 80 }] }))));
-    const base = ipToBigInt('10.96.0.0')?.value ?? 0n;
+    const base = parseIp('10.96.0.0')?.value ?? 0n;
     for (let i = 0; i < 20; i++) {
-      const ip = ipToBigInt(svc(state, `s${i}`).clusterIP)?.value ?? 0n;
+      const ip = parseIp(svc(state, `s${i}`).clusterIP)?.value ?? 0n;
       expect(ip - base).toBeGreaterThanOrEqual(257n);
       expect(ip - base).toBeLessThan(1n << 20n);
     }

@@ -6,10 +6,10 @@
  */
 import type { Problem } from '../../api/problems.js';
 import { formatPath, type FieldPath, type KubeObject, type Protocol, type ServicePortSpec, type ServiceSpec, type SourcePos } from '../../api/types.js';
-import { bigIntToIp, cidrRange, fnv32a, inRange, ipToBigInt, type IpRange } from '../../model/ip.js';
+import { cidrContains, fnv32a, formatIp, parseCidr, parseIp, type Cidr } from '../../model/ip.js';
 import type { ClusterConfig, EndpointSliceState, EndpointState, PodState, ServicePortState, ServiceState } from '../../model/types.js';
 import { ADDON_ANNOTATION } from '../cluster/index.js';
-import { labelsMatchSelector } from '../workloads/index.js';
+import { compileSelector } from '../../model/selectors.js';
 
 /** Endpoints per slice, as the EndpointSlice controller's default `--max-endpoints-per-slice`. */
 export const MAX_ENDPOINTS_PER_SLICE = 100;
@@ -88,9 +88,9 @@ export function reconcileServices(input: ServiceInput): { services: ServiceState
     object: { kind: 'Service', namespace: o.metadata.namespace, name: o.metadata.name },
   });
   const svcObjs = input.objects.filter((o) => o.kind === 'Service');
-  const range = cidrRange(input.cluster.serviceCIDR) as IpRange;
-  const size = range.last - range.first + 1n;
-  const ips = new BandAllocator(range.first + 1n, range.last - 1n, clusterIPStaticBand(size));
+  const range = parseCidr(input.cluster.serviceCIDR) as Cidr;
+  const [first, last] = range.range;
+  const ips = new BandAllocator(first + 1n, last - 1n, clusterIPStaticBand(last - first + 1n));
   const [npLo, npHi] = input.cluster.nodePortRange;
   const ports = new BandAllocator(BigInt(npLo), BigInt(npHi), BigInt(nodePortStaticBand(npHi - npLo + 1)));
   const rejected = new Set<KubeObject>();
@@ -100,8 +100,8 @@ export function reconcileServices(input: ServiceInput): { services: ServiceState
     const spec = (o.spec ?? {}) as ServiceSpec;
     const ip = spec.clusterIP;
     if (ip && ip !== 'None' && spec.type !== 'ExternalName') {
-      const v = ipToBigInt(ip);
-      if (!v || v.family !== range.family || !inRange(ip, range)) {
+      const v = parseIp(ip);
+      if (!v || !cidrContains(range, v)) {
         problems.push(problemFor(o, ['spec', 'clusterIP'], `Invalid value: "${ip}": provided IP is not in the valid range. The range of valid IPs is ${input.cluster.serviceCIDR}`, 'remove spec.clusterIP to get one allocated'));
         rejected.add(o);
         continue;
@@ -142,7 +142,7 @@ export function reconcileServices(input: ServiceInput): { services: ServiceState
           problems.push(problemFor(o, ['spec', 'clusterIP'], `no free address left in the service CIDR ${input.cluster.serviceCIDR}`));
           continue;
         }
-        clusterIP = bigIntToIp(v, range.family);
+        clusterIP = formatIp(range.family, v);
       }
     }
     const wantsNodePorts = type === 'NodePort' || (type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
@@ -234,7 +234,8 @@ export function reconcileEndpointSlices(input: SliceInput): EndpointSliceState[]
       continue;
     }
     const selector = svc.selector;
-    const selected = (podsByNs.get(svc.namespace) ?? []).filter((p) => labelsMatchSelector({ matchLabels: selector }, p.labels));
+    const matcher = compileSelector({ matchLabels: selector });
+    const selected = (podsByNs.get(svc.namespace) ?? []).filter((p) => matcher.matches(p.labels));
     // Pods that resolve the ports to the same numbers share slices, as the EndpointSlice controller groups them.
     const groups = new Map<string, { ports: EndpointSliceState['ports']; endpoints: EndpointState[] }>();
     for (const pod of selected) {

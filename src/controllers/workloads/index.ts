@@ -5,12 +5,11 @@
  */
 import type { Problem } from '../../api/problems.js';
 import type { ContainerPort, KubeObject, PodSpec, PodTemplate, Protocol, SourcePos, StringMap } from '../../api/types.js';
-import { bigIntToIp, cidrRange, fnv32a, inRange, ipToBigInt } from '../../model/ip.js';
+import { cidrContains, fnv32a, formatIp, parseCidr, parseIp } from '../../model/ip.js';
 import type { NodeState, PodState, WorkloadRef } from '../../model/types.js';
 import { ADDON_ANNOTATION } from '../cluster/index.js';
-import { matchesNodeSelectorTerms } from './selectors.js';
+import { compileNodeSelectorTerms, compileSelector } from '../../model/selectors.js';
 
-export { labelsMatchSelector, matchesNodeSelectorTerms } from './selectors.js';
 
 /** Annotation a user can put on a pod or pod template to mark its pods not ready. */
 export const READY_ANNOTATION = 'kwire.dev/ready';
@@ -112,7 +111,7 @@ function draftPods(o: KubeObject, nodes: readonly NodeState[], source?: SourcePo
       }));
     case 'DaemonSet':
       return nodes
-        .filter((node) => daemonEligible(template.spec, node))
+        .filter(daemonEligible(template.spec))
         .map((node) => ({
           ...base,
           name: `${o.metadata.name}-${safeEncode(fnv32a(`${o.metadata.name}/${node.name}`), 5)}`,
@@ -144,16 +143,17 @@ function ownerOf(o: KubeObject): WorkloadRef | undefined {
   return ref ? { kind: ref.kind, name: ref.name } : undefined;
 }
 
-function daemonEligible(spec: PodSpec, node: NodeState): boolean {
-  if (!nodeFits(spec, node)) return false;
-  return !node.controlPlane;
+function daemonEligible(spec: PodSpec): (node: NodeState) => boolean {
+  const fits = nodeFits(spec);
+  return (node) => fits(node) && !node.controlPlane;
 }
 
-function nodeFits(spec: PodSpec, node: NodeState): boolean {
-  for (const [k, v] of Object.entries(spec.nodeSelector ?? {})) if (node.labels[k] !== v) return false;
+/** Whether a node satisfies a pod's `nodeSelector` and required node affinity, compiled once per pod. */
+function nodeFits(spec: PodSpec): (node: NodeState) => boolean {
+  const selector = compileSelector({ matchLabels: spec.nodeSelector ?? {} });
   const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (terms && terms.length > 0 && !matchesNodeSelectorTerms(terms, node.labels)) return false;
-  return true;
+  const affinity = terms && terms.length > 0 ? compileNodeSelectorTerms(terms) : undefined;
+  return (node) => selector.matches(node.labels) && (affinity === undefined || affinity(node.labels));
 }
 
 function podReady(d: PodDraft): { ready: boolean; phase: PodState['phase'] } {
@@ -212,7 +212,7 @@ export function reconcilePods(input: WorkloadInput): { pods: PodState[]; problem
         });
       }
     } else {
-      const fits = input.nodes.filter((n) => nodeFits(d.spec, n));
+      const fits = input.nodes.filter(nodeFits(d.spec));
       const workers = fits.filter((n) => !n.controlPlane);
       const candidates = workers.length > 0 ? workers : d.addon ? fits : fits.filter((n) => !n.controlPlane);
       node = candidates.reduce<NodeState | undefined>((best, n) => (best === undefined || (load.get(n.name) ?? 0) < (load.get(best.name) ?? 0) ? n : best), undefined);
@@ -230,7 +230,7 @@ export function reconcilePods(input: WorkloadInput): { pods: PodState[]; problem
     if (node) load.set(node.name, (load.get(node.name) ?? 0) + 1);
     const podIP = typeof d.status?.podIP === 'string' ? d.status.podIP : undefined;
     if (podIP && node) {
-      const v = ipToBigInt(podIP);
+      const v = parseIp(podIP);
       if (v) {
         const set = used.get(node.name) ?? new Set<bigint>();
         set.add(v.value);
@@ -246,16 +246,17 @@ export function reconcilePods(input: WorkloadInput): { pods: PodState[]; problem
     if (node && d.spec.hostNetwork) ip = node.ip;
     else if (fixedIP) ip = fixedIP;
     else if (node) {
-      const range = cidrRange(node.podCIDR);
+      const range = parseCidr(node.podCIDR);
       const set = used.get(node.name) ?? new Set<bigint>();
       used.set(node.name, set);
       if (range) {
-        let candidate = next.get(node.name) ?? range.first + 2n;
-        while (set.has(candidate) && candidate < range.last) candidate++;
-        if (candidate < range.last) {
+        const [first, last] = range.range;
+        let candidate = next.get(node.name) ?? first + 2n;
+        while (set.has(candidate) && candidate < last) candidate++;
+        if (candidate < last) {
           set.add(candidate);
           next.set(node.name, candidate + 1n);
-          ip = bigIntToIp(candidate, range.family);
+          ip = formatIp(range.family, candidate);
         } else {
           problems.push({
             code: 'KW-IPAM001',
@@ -268,7 +269,7 @@ export function reconcilePods(input: WorkloadInput): { pods: PodState[]; problem
         }
       }
     }
-    if (fixedIP && node && !d.spec.hostNetwork && !input.nodes.some((n) => { const r = cidrRange(n.podCIDR); return r !== undefined && inRange(fixedIP, r); })) {
+    if (fixedIP && node && !d.spec.hostNetwork && !input.nodes.some((n) => { const r = parseCidr(n.podCIDR); const a = parseIp(fixedIP); return r !== undefined && a !== undefined && cidrContains(r, a); })) {
       problems.push({
         code: 'KW-IPAM002',
         severity: 'warning',

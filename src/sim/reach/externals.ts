@@ -1,15 +1,6 @@
 /** External peers: the address space outside the pod CIDR, cut at every ipBlock boundary. */
-import {
-  formatIp,
-  maxAddress,
-  normalizeRanges,
-  parseIp,
-  rangeToCidrs,
-  subtractRanges,
-  type CompiledPolicies,
-  type IpFamily,
-  type IpRange,
-} from '../../controllers/networkpolicy/index.js';
+import type { CompiledPolicies } from '../../controllers/networkpolicy/index.js';
+import { formatIp, maxAddress, normalizeRanges, parseIp, rangeToCidrs, subtractRanges, type IpFamily, type IpRange } from '../../model/ip.js';
 import type { NetworkState } from '../../model/types.js';
 
 /** One external atom: a contiguous address range no ipBlock boundary cuts. */

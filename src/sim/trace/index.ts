@@ -8,7 +8,7 @@ import type { Protocol } from '../../api/types.js';
 import { compileRoutes, routeRequest, tlsFor, type IngressRouting } from '../../controllers/ingress/index.js';
 import { compilePolicies, evaluateConnection, formatRef, type CompiledPolicies, type DirectionVerdict } from '../../controllers/networkpolicy/index.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate, type Entry } from '../../model/endpoints.js';
-import { ipToBigInt } from '../../model/ip.js';
+import { ipSetContains, ipSetOf, isIp, parseCidr, parseIp, type IpSet } from '../../model/ip.js';
 import { ingressAddresses } from '../../model/objects.js';
 import type { NetworkState, PodState, ServiceState } from '../../model/types.js';
 import type { Hop, Trace, TraceDestination, TraceRef, TraceVerdict } from './types.js';
@@ -51,9 +51,6 @@ function usage(message: string, hint?: string): InputError {
   return new InputError([{ code: 'KW-USAGE', severity: 'error', message, hint }]);
 }
 
-function isIP(s: string): boolean {
-  return ipToBigInt(s) !== undefined && /^[\d.]+$|:/.test(s);
-}
 
 /** Builds a tracer for a state. */
 export function createTracer(state: NetworkState, certificates?: CertificateLookup): Tracer {
@@ -65,7 +62,8 @@ export function createTracer(state: NetworkState, certificates?: CertificateLook
   for (const s of state.services) for (const i of [...s.loadBalancerIngress.map((x) => x.ip), ...s.externalIPs]) if (!lbByIp.has(i)) lbByIp.set(i, s);
   const nodeByIp = new Map(state.nodes.map((n) => [n.ip, n]));
   const domain = state.cluster.clusterDomain;
-  const ctx: Ctx = { state, policies, routing, podsByIp, svcByIp, lbByIp, nodeByIp, domain, certificates };
+  const sourceRanges = new Map(state.services.filter((s) => s.loadBalancerSourceRanges.length > 0).map((s) => [s, ipSetOf(s.loadBalancerSourceRanges.flatMap((r) => parseCidr(r) ?? []))]));
+  const ctx: Ctx = { state, policies, routing, podsByIp, svcByIp, lbByIp, nodeByIp, sourceRanges, domain, certificates };
   return { trace: (src, dst, opts = {}) => runTrace(ctx, src, dst, opts) };
 }
 
@@ -77,6 +75,8 @@ interface Ctx {
   readonly svcByIp: ReadonlyMap<string, ServiceState>;
   readonly lbByIp: ReadonlyMap<string, ServiceState>;
   readonly nodeByIp: ReadonlyMap<string, NetworkState['nodes'][number]>;
+  /** `spec.loadBalancerSourceRanges` of the Services that set it, as address sets. */
+  readonly sourceRanges: ReadonlyMap<ServiceState, IpSet>;
   readonly domain: string;
   readonly certificates?: CertificateLookup;
 }
@@ -95,7 +95,7 @@ function parseSource(ctx: Ctx, src: string): Source {
   const parts = src.split('/');
   if (parts[0] === 'ip' && parts.length === 2) {
     const ip = parts[1] ?? '';
-    if (!isIP(ip)) throw usage(`source "${src}": not an IP address`);
+    if (!isIp(ip)) throw usage(`source "${src}": not an IP address`);
     const pod = ctx.podsByIp.get(ip);
     return pod ? { kind: 'pod', pod } : { kind: 'external', ip };
   }
@@ -159,7 +159,7 @@ function parseTarget(ctx: Ctx, dst: string): Target {
     return { kind: 'pod', pod, port: num };
   }
   const [host, port] = splitPort(dst);
-  if (isIP(host)) {
+  if (isIp(host)) {
     const p = parsePortText(port, dst);
     if (typeof p !== 'number') throw usage(`${dst}: an IP destination needs a port number`);
     return { kind: 'ip', ip: host, port: p };
@@ -317,15 +317,9 @@ function deliver(ctx: Ctx, path: Path, src: Source, ip: string, port: number, pr
         path.add({ component: 'node', node: entryNode, action: `${lb.loadBalancerBy ?? 'load balancer'} delivers ${ip} to ${entryNode ?? ''}`, verdict: 'pass', refs: [{ kind: 'Service', namespace: lb.namespace, name: lb.name }], detail: 'the provider forwards to a node' });
       }
       if (lb.loadBalancerSourceRanges.length && src.kind === 'external') {
-        const allowed = lb.loadBalancerSourceRanges.some((r) => {
-          const [net, bits] = r.split('/');
-          const a = ipToBigInt(net ?? '');
-          const c = ipToBigInt(clientIP);
-          if (!a || !c || a.family !== c.family) return false;
-          const width = BigInt(a.family === 4 ? 32 : 128);
-          const shift = width - BigInt(Number(bits));
-          return a.value >> shift === c.value >> shift;
-        });
+        const ranges = ctx.sourceRanges.get(lb);
+        const client = parseIp(clientIP);
+        const allowed = ranges !== undefined && client !== undefined && ipSetContains(ranges, client);
         if (!allowed) {
           path.add({ component: 'kube-proxy', node: entryNode, action: `drop: ${clientIP} is outside loadBalancerSourceRanges`, verdict: 'deny', refs: [{ kind: 'Service', namespace: lb.namespace, name: lb.name, field: 'spec.loadBalancerSourceRanges' }], detail: `allowed: ${lb.loadBalancerSourceRanges.join(', ')}` });
           return path.end('denied', { destination: { ip, port } });
@@ -471,7 +465,7 @@ function runTrace(ctx: Ctx, srcText: string, dstText: string, opts: TraceOptions
       const host = target.kind === 'url' ? target.host : target.name;
       const port = target.port;
       const http = target.kind === 'url' ? { scheme: target.scheme, host, path: target.path, method: opts.method, headers: opts.headers } : undefined;
-      if (isIP(host)) return deliver(ctx, path, src, host, typeof port === 'number' ? port : 0, protocol, { http });
+      if (isIp(host)) return deliver(ctx, path, src, host, typeof port === 'number' ? port : 0, protocol, { http });
       if (src.kind === 'pod') {
         const found = clusterDns(ctx, host, src.pod.namespace);
         if (found) {

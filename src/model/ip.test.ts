@@ -1,7 +1,25 @@
 import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { describe, expect, it } from 'vitest';
-import { formatIp, parseCidr, parseIp, rangeToCidrs, subtractRanges, type IpRange } from './ip.js';
+import {
+  canonicalIp,
+  cidrContains,
+  familyName,
+  formatIp,
+  ipSetContains,
+  ipSetOf,
+  ipSetSubtract,
+  ipSetUnion,
+  longestCoveringPrefix,
+  parseCidr,
+  parseIp,
+  rangeToCidrs,
+  subnet,
+  subtractRanges,
+  type Cidr,
+  type IpAddress,
+  type IpRange,
+} from './ip.js';
 
 describe('parseCidr', () => {
   it.each([
@@ -129,5 +147,60 @@ describe('parseIp', () => {
       }),
       { numRuns: 2000, seed: 7 },
     );
+  });
+});
+
+describe('sets, containment and covers', () => {
+  const cidr = (text: string): Cidr => {
+    const parsed = parseCidr(text);
+    if (!parsed) throw new Error(text);
+    return parsed;
+  };
+  const address = (text: string): IpAddress => {
+    const parsed = parseIp(text);
+    if (!parsed) throw new Error(text);
+    return parsed;
+  };
+
+  it.each([
+    ['10.0.0.0/8', '10.1.2.3', true],
+    ['10.0.0.0/8', '11.0.0.0', false],
+    ['10.0.0.0/8', '::a00:1', false],
+    ['2001:db8::/32', '2001:db8::1', true],
+  ] as const)('%s contains %s: %s', (block, ip, expected) => {
+    expect(cidrContains(cidr(block), address(ip))).toBe(expected);
+  });
+
+  it('unions, subtracts and tests membership per family', () => {
+    const a = ipSetOf([cidr('10.0.0.0/24'), cidr('2001:db8::/64')]);
+    const b = ipSetOf([cidr('10.0.1.0/24')]);
+    const union = ipSetUnion(a, b);
+    expect(union.v4).toEqual([[address('10.0.0.0').value, address('10.0.1.255').value]]);
+    expect(ipSetContains(union, address('2001:db8::9'))).toBe(true);
+    const cut = ipSetSubtract(union, ipSetOf([cidr('10.0.0.128/25')]));
+    expect(ipSetContains(cut, address('10.0.0.200'))).toBe(false);
+    expect(ipSetContains(cut, address('10.0.1.200'))).toBe(true);
+  });
+
+  it.each([
+    ['10.0.0.0', '10.0.0.255', 24],
+    ['10.0.0.0', '10.0.1.0', 32],
+    ['192.168.10.0', '192.168.10.15', 28],
+  ] as const)('the longest prefix covering %s-%s is /%i', (first, last, prefix) => {
+    expect(longestCoveringPrefix(4, [address(first).value, address(last).value])).toBe(prefix);
+  });
+
+  it.each([
+    ['10.244.0.0/16', 24, 3, '10.244.3.0/24'],
+    ['10.244.0.0/16', 24, 256, undefined],
+    ['fd00::/48', 64, 1, 'fd00:0:0:1::/64'],
+  ] as const)('subnet(%s, /%i, %i) is %s', (parent, prefix, index, expected) => {
+    expect(subnet(parent, prefix, index)).toBe(expected);
+  });
+
+  it('canonicalizes and names families', () => {
+    expect(canonicalIp('2001:DB8:0:0:0:0:0:1')).toBe('2001:db8::1');
+    expect(canonicalIp('010.0.0.1')).toBeUndefined();
+    expect(familyName(6)).toBe('IPv6');
   });
 });
