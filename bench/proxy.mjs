@@ -5,6 +5,8 @@
 // with it for a Node event loop. Runs alternate kwire/nginx; medians are reported.
 // Run: npm run build && node bench/proxy.mjs [seconds=5] [rounds=3] [workers=2]
 // Profile: KWIRE_PROF=/tmp/prof node bench/proxy.mjs  (CPU profiles of kwire's primary and workers)
+// BACKEND_WORKERS=n gives the backend nginx more workers (to check it is not the bottleneck);
+// BACKEND_ONLY=1 measures the backend alone. ACCESS_LOG=1 turns both proxies' access logs on (files).
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
@@ -36,8 +38,9 @@ const dir = mkdtempSync(join(tmpdir(), 'kwire-bench-'));
 const pem = (args) => promisify(execFile)('openssl', args, { cwd: dir });
 await pem(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'cert.pem', '-days', '2', '-subj', '/CN=domain2.foo.com']);
 const body = JSON.stringify({ pod: { namespace: 'default', name: 'service3-bench', ip: '10.244.1.9', node: 'kwire-worker' }, container: 'app', port: 8080, request: { method: 'GET', path: '/', httpVersion: '1.1', headers: { host: 'domain2.foo.com', 'x-forwarded-for': '127.0.0.1', 'x-request-id': '0123456789abcdef0123456789abcdef' }, remoteAddress: '127.0.0.1', bodyBytes: 0 } });
+const logs = Boolean(process.env.ACCESS_LOG);
 const temp = `client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};`;
-writeFileSync(join(dir, 'backend.conf'), `worker_processes 1;
+writeFileSync(join(dir, 'backend.conf'), `worker_processes ${process.env.BACKEND_WORKERS ?? 1};
 pid ${dir}/backend.pid;
 error_log ${dir}/backend-error.log;
 events { worker_connections 1024; }
@@ -52,7 +55,7 @@ pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
 events { worker_connections 1024; }
 http {
-  access_log off; ${temp}
+  access_log ${logs ? `${dir}/nginx-access.log` : 'off'}; ${temp}
   upstream pod { server 127.0.0.1:${PORTS.backend}; keepalive 64; }
   server {
     listen 127.0.0.1:${PORTS.nginxHttp};
@@ -70,7 +73,7 @@ const nginx = spawn('/usr/sbin/nginx', ['-c', join(dir, 'nginx.conf'), '-g', 'da
 const prof = process.env.KWIRE_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KWIRE_PROF}`] : [];
 const up = spawn(process.execPath, [...prof, join(ROOT, 'bin/kwire.js'), 'up', '-f', join(ROOT, 'examples/course'), '--now', NOW,
   '--backend', `svc/default/service3=http://127.0.0.1:${PORTS.backend}`, '--http-port', String(PORTS.http), '--https-port', String(PORTS.https),
-  '--admin-port', '0', '--acme', 'off', '--access-log', 'none', '--workers', String(workers)], { env: { ...process.env, XDG_RUNTIME_DIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  '--admin-port', '0', '--acme', 'off', '--access-log', logs ? join(dir, 'kwire-access.log') : 'none', '--workers', String(workers)], { env: { ...process.env, XDG_RUNTIME_DIR: dir }, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise((resolve, reject) => {
   let out = '';
   up.stdout.on('data', (c) => { out += c; if (out.includes('\n')) resolve(out); });
@@ -87,6 +90,14 @@ const wrk = async (url) => {
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? '0') + Number(/Socket errors: .*?(\d+)/.exec(out)?.[1] ?? '0');
   return { rps, p50: p(50), p99: p(99), errors };
 };
+if (process.env.BACKEND_ONLY) {
+  await new Promise((r) => setTimeout(r, 300));
+  const { stdout } = await promisify(execFile)('wrk', ['-t2', '-c32', `-d${seconds}s`, `http://127.0.0.1:${PORTS.backend}/`]);
+  console.log(`backend alone: ${/Requests\/sec:\s+([\d.]+)/.exec(stdout)[1]} req/s`);
+}
+for (const port of [PORTS.http, PORTS.https, PORTS.nginxHttp, PORTS.nginxHttps]) {
+  await promisify(execFile)('wrk', ['-t2', '-c32', '-d1s', '-H', 'Host: domain2.foo.com', `${port % 1000 === 443 ? 'https' : 'http'}://127.0.0.1:${port}/`]);
+}
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const runs = { http: { k: [], n: [] }, https: { k: [], n: [] } };
 for (let r = 0; r < rounds; r++) {
@@ -100,7 +111,7 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
-console.log(`medians of ${rounds} runs of ${seconds}s, wrk -t2 -c32, kwire up --workers ${workers}, backend: one-worker nginx`);
+console.log(`medians of ${rounds} runs of ${seconds}s, wrk -t2 -c32, kwire up --workers ${workers}, backend: ${process.env.BACKEND_WORKERS ?? 1}-worker nginx, access logs ${logs ? 'on' : 'off'}`);
 for (const scheme of ['http', 'https']) {
   const agg = (xs) => ({ rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), errors: xs.reduce((a, x) => a + x.errors, 0) });
   const k = agg(runs[scheme].k);

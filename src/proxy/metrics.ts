@@ -19,29 +19,73 @@ interface Histogram {
   count: number;
 }
 
-/** Counters of one process. */
+/** The counters of one (controller, ingress, service): requests by status and the shared latency histogram. */
+interface Series {
+  readonly statuses: Map<number, number>;
+  /** Per-bucket counts (not cumulative), one more for +Inf. */
+  readonly histogram: { readonly buckets: number[]; sum: number; count: number };
+}
+
+/** Counters of one process, resolved per (controller, ingress, service) once, then counted in place. */
 export class Metrics {
-  private readonly requests = new Map<string, number>();
-  private readonly latency = new Map<string, Histogram>();
+  private readonly series = new Map<string, Map<string, Map<string, Series>>>();
+  private readonly histograms = new Map<string, Map<string, Series['histogram']>>();
+
+  private resolve(controller: string, ingress: string, service: string): Series {
+    let byIngress = this.series.get(controller);
+    if (!byIngress) {
+      byIngress = new Map();
+      this.series.set(controller, byIngress);
+    }
+    let byService = byIngress.get(ingress);
+    if (!byService) {
+      byService = new Map();
+      byIngress.set(ingress, byService);
+    }
+    let s = byService.get(service);
+    if (!s) {
+      let hs = this.histograms.get(controller);
+      if (!hs) {
+        hs = new Map();
+        this.histograms.set(controller, hs);
+      }
+      let histogram = hs.get(ingress);
+      if (!histogram) {
+        histogram = { buckets: new Array<number>(LATENCY_BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+        hs.set(ingress, histogram);
+      }
+      s = { statuses: new Map(), histogram };
+      byService.set(service, s);
+    }
+    return s;
+  }
 
   /** Counts one finished request. */
   record(controller: string, ingress: string, service: string, status: number, seconds: number): void {
-    const key = `${controller}\u0000${ingress}\u0000${service}\u0000${status}`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
-    const hkey = `${controller}\u0000${ingress}`;
-    let h = this.latency.get(hkey);
-    if (!h) {
-      h = { buckets: LATENCY_BUCKETS.map(() => 0), sum: 0, count: 0 };
-      this.latency.set(hkey, h);
-    }
-    for (let i = 0; i < LATENCY_BUCKETS.length; i++) if (seconds <= (LATENCY_BUCKETS[i] ?? 0)) h.buckets[i] = (h.buckets[i] ?? 0) + 1;
+    const s = this.resolve(controller, ingress, service);
+    s.statuses.set(status, (s.statuses.get(status) ?? 0) + 1);
+    const h = s.histogram;
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > (LATENCY_BUCKETS[i] ?? 0)) i++;
+    h.buckets[i] = (h.buckets[i] ?? 0) + 1;
     h.sum += seconds;
     h.count++;
   }
 
-  /** A copy of the counters. */
+  /** A copy of the counters (histogram buckets cumulative, as Prometheus reports them). */
   snapshot(): MetricsSnapshot {
-    return { requests: [...this.requests], latency: [...this.latency].map(([k, h]) => [k, { buckets: [...h.buckets], sum: h.sum, count: h.count }] as const) };
+    const requests: [string, number][] = [];
+    for (const [controller, byIngress] of this.series)
+      for (const [ingress, byService] of byIngress)
+        for (const [service, s] of byService) for (const [status, n] of s.statuses) requests.push([`${controller}\u0000${ingress}\u0000${service}\u0000${status}`, n]);
+    const latency: [string, { buckets: number[]; sum: number; count: number }][] = [];
+    for (const [controller, hs] of this.histograms)
+      for (const [ingress, h] of hs) {
+        let running = 0;
+        const buckets = LATENCY_BUCKETS.map((_, i) => (running += h.buckets[i] ?? 0));
+        latency.push([`${controller}\u0000${ingress}`, { buckets, sum: h.sum, count: h.count }]);
+      }
+    return { requests, latency };
   }
 }
 

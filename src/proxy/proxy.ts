@@ -3,7 +3,7 @@
  * every request through the model's compiled routes (`routeRequest`, `tlsFor`) and the model's
  * endpoint choice, then proxying with keep-alive upstream pools, streaming bodies both ways.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Agent as HttpAgent, createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http';
 import { createSecureServer, type Http2SecureServer, type ServerHttp2Session } from 'node:http2';
 import { Server as TlsServer } from 'node:tls';
@@ -17,6 +17,7 @@ import { Metrics } from './metrics.js';
 import { normalizeTarget } from './normalize.js';
 import type { Snapshot, ControllerView, UpstreamChoice } from './snapshot.js';
 import { CertificateStore, type PemPair } from './tls.js';
+import { HOP_BY_HOP, UpstreamPool, type UpstreamExchange, type UpstreamHandler } from './upstream.js';
 import type { AccessRecord, Http01Responder, ListenerAddress, Logger, ProxyLimits, TlsSecret } from './types.js';
 
 /** Options of the proxy listeners. */
@@ -34,7 +35,8 @@ export interface ProxyOptions {
   readonly defaultCertificate: PemPair;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'http2-settings']);
+/** Request headers the proxy sets itself (a client's values are replaced, as ingress-nginx does). */
+const SET_BY_PROXY = new Set(['x-request-id', 'x-real-ip', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-proto', 'x-forwarded-scheme']);
 const ACME_PREFIX = '/.well-known/acme-challenge/';
 const REASONS: Readonly<Record<number, string>> = { 301: 'Moved Permanently', 302: 'Found', 307: 'Temporary Redirect', 308: 'Permanent Redirect', 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 413: 'Request Entity Too Large', 502: 'Bad Gateway', 503: 'Service Temporarily Unavailable', 504: 'Gateway Time-out' };
 
@@ -60,6 +62,7 @@ interface Res {
   end(body?: string | Buffer): unknown;
   destroy(): unknown;
   on(event: 'drain' | 'close' | 'finish', fn: () => void): unknown;
+  once(event: 'drain', fn: () => void): unknown;
 }
 
 function clientAddress(socket: Socket): string {
@@ -77,6 +80,90 @@ function answerBody(status: number): string {
   return `<html>\r\n<head><title>${text}</title></head>\r\n<body>\r\n<center><h1>${text}</h1></center>\r\n<hr><center>kwire</center>\r\n</body>\r\n</html>\r\n`;
 }
 
+/** Request IDs like nginx's `$request_id` (32 hex digits): a random per-process prefix and a counter. */
+class RequestIds {
+  private readonly prefix = randomBytes(8).toString('hex');
+  private count = 0;
+
+  next(): string {
+    this.count++;
+    return this.prefix + this.count.toString(16).padStart(16, '0');
+  }
+}
+
+/** Callbacks of one proxied request. */
+interface Outcome {
+  readonly answer: (status: number, reason: string, headers?: OutgoingHttpHeaders) => void;
+  readonly sent: (status: number, bytes: number) => void;
+}
+
+/**
+ * One body-less request on the lean upstream client: the response head and body are passed to
+ * the client as they come, with the upstream paused while the client is slow.
+ */
+class FastExchange implements UpstreamHandler {
+  private status = 502;
+  private bytes = 0;
+  exchange: UpstreamExchange | undefined;
+
+  constructor(
+    private readonly res: Res,
+    private readonly h2: boolean,
+    private readonly upstream: string,
+    private readonly timeoutMs: number,
+    private readonly outcome: Outcome,
+  ) {}
+
+  head(status: number, headers: string[]): void {
+    this.status = status;
+    if (!this.h2) {
+      this.res.writeHead(status, headers as unknown as OutgoingHttpHeaders);
+      return;
+    }
+    const out: OutgoingHttpHeaders = {};
+    for (let i = 0; i < headers.length; i += 2) {
+      const k = (headers[i] ?? '').toLowerCase();
+      const v = headers[i + 1] ?? '';
+      const had = out[k];
+      out[k] = had === undefined ? v : Array.isArray(had) ? [...had, v] : [String(had), v];
+    }
+    this.res.writeHead(status, out);
+  }
+
+  data(chunk: Buffer): boolean {
+    this.bytes += chunk.length;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', () => this.exchange?.resume());
+    return false;
+  }
+
+  end(last?: Buffer): void {
+    if (last) {
+      this.bytes += last.length;
+      this.res.end(last);
+    } else this.res.end();
+    this.outcome.sent(this.status, this.bytes);
+  }
+
+  fail(err: NodeJS.ErrnoException, timedOut: boolean): void {
+    if (this.res.headersSent) {
+      this.res.destroy();
+      return;
+    }
+    if (timedOut) this.outcome.answer(504, `upstream ${this.upstream} timed out after ${this.timeoutMs}ms`);
+    else this.outcome.answer(502, `upstream ${this.upstream}: ${err.code ?? err.message}`);
+  }
+}
+
+/** Whether a request carries no body (the lean upstream client's case). */
+function bodyless(req: Req): boolean {
+  const h = req.headers;
+  if (h['transfer-encoding'] !== undefined || h.expect !== undefined) return false;
+  const length = h['content-length'];
+  if (length !== undefined && length !== '0') return false;
+  return req.httpVersion !== '2.0' || req.method === 'GET' || req.method === 'HEAD';
+}
+
 /** The proxy of every ingress controller of the cluster. */
 export class IngressProxy {
   readonly metrics = new Metrics();
@@ -90,6 +177,8 @@ export class IngressProxy {
   private readonly pending = new Set<NodeJS.Timeout>();
   private readonly sessions = new Set<ServerHttp2Session>();
   private readonly tunnels = new Set<Duplex>();
+  private readonly pool: UpstreamPool;
+  private readonly ids = new RequestIds();
   addresses: ListenerAddress[] = [];
 
   private constructor(
@@ -99,6 +188,7 @@ export class IngressProxy {
     this.snapshot = snapshot;
     this.http01 = options.http01;
     this.certificates = new CertificateStore(options.defaultCertificate);
+    this.pool = new UpstreamPool(options.limits.upstreamTimeoutMs);
     this.certificates.setModelSecrets(snapshot.state.certManager?.secrets ?? []);
   }
 
@@ -241,12 +331,12 @@ export class IngressProxy {
   private handle(controllerName: string, scheme: 'http' | 'https', req: Req, res: Res): void {
     const started = performance.now();
     const snapshot = this.snapshot;
-    const controller = snapshot.controllers.find((c) => c.name === controllerName);
+    const controller = snapshot.controller(controllerName);
     const client = clientAddress(req.socket);
     const rawHost = hostOf(req);
     const host = normalizeHost(rawHost);
     const incomingId = req.headers['x-request-id'];
-    const requestId = typeof incomingId === 'string' && incomingId.length <= 128 ? incomingId : randomUUID().replaceAll('-', '');
+    const requestId = typeof incomingId === 'string' && incomingId.length <= 128 ? incomingId : this.ids.next();
     const url = req.url ?? '/';
     const log: { -readonly [K in keyof AccessRecord]?: AccessRecord[K] } = { controller: controllerName, scheme, method: req.method ?? 'GET', host, path: url, client, requestId };
     let bytes = 0;
@@ -300,14 +390,39 @@ export class IngressProxy {
     if (d.maxBodyBytes !== undefined && length > d.maxBodyBytes) {
       answer(413, `body of ${length} bytes exceeds proxy-body-size ${d.maxBodyBytes}`, { connection: 'close' }); return;
     }
-    const headers = this.upstreamHeaders(req, rawHost, scheme, client, requestId);
     const upstreamPath = d.rewrittenPath ?? path;
-    this.forward(req, res, choice, upstreamPath, headers, d.maxBodyBytes, {
+    const outcome: Outcome = {
       answer,
       sent: (status, n) => {
         bytes = n;
         finish(status);
       },
+    };
+    if (choice.url.protocol === 'http:' && bodyless(req)) {
+      this.forwardFast(req, res, choice, upstreamPath, rawHost, scheme, client, requestId, outcome);
+      return;
+    }
+    const headers = this.upstreamHeaders(req, rawHost, scheme, client, requestId);
+    this.forward(req, res, choice, upstreamPath, headers, d.maxBodyBytes, outcome);
+  }
+
+  /** A body-less request to a plain-HTTP upstream, on the lean pooled client. */
+  private forwardFast(req: Req, res: Res, choice: Extract<UpstreamChoice, { kind: 'upstream' }>, path: string, rawHost: string, scheme: 'http' | 'https', client: string, requestId: string, outcome: Outcome): void {
+    const method = req.method ?? 'GET';
+    let head = `${method} ${path} HTTP/1.1\r\nhost: ${rawHost}\r\n`;
+    const src = req.headers;
+    for (const k in src) {
+      if (k.charCodeAt(0) === 58 || HOP_BY_HOP.has(k) || SET_BY_PROXY.has(k)) continue;
+      const v = src[k];
+      if (typeof v === 'string') head += `${k}: ${v}\r\n`;
+      else if (v) for (const one of v) head += `${k}: ${one}\r\n`;
+    }
+    head += `x-request-id: ${requestId}\r\nx-real-ip: ${client}\r\nx-forwarded-for: ${client}\r\nx-forwarded-host: ${rawHost}\r\nx-forwarded-port: ${req.socket.localPort ?? ''}\r\nx-forwarded-proto: ${scheme}\r\nx-forwarded-scheme: ${scheme}\r\n\r\n`;
+    const handler = new FastExchange(res, req.httpVersion === '2.0', choice.upstream, this.options.limits.upstreamTimeoutMs, outcome);
+    const exchange = this.pool.request(choice.url.hostname, choice.url.port, head, handler, method === 'HEAD');
+    handler.exchange = exchange;
+    res.on('close', () => {
+      if (!res.writableEnded) exchange.cancel();
     });
   }
 
@@ -353,7 +468,7 @@ export class IngressProxy {
     path: string,
     headers: OutgoingHttpHeaders,
     maxBody: number | undefined,
-    done: { answer: (status: number, reason: string, headers?: OutgoingHttpHeaders) => void; sent: (status: number, bytes: number) => void },
+    done: Outcome,
   ): void {
     const limits = this.options.limits;
     const tls = choice.url.protocol === 'https:';
@@ -427,10 +542,10 @@ export class IngressProxy {
     this.tunnels.add(socket);
     socket.on('close', () => this.tunnels.delete(socket));
     const snapshot = this.snapshot;
-    const controller = snapshot.controllers.find((c) => c.name === controllerName);
+    const controller = snapshot.controller(controllerName);
     const client = clientAddress(req.socket);
     const rawHost = hostOf(req);
-    const requestId = randomUUID().replaceAll('-', '');
+    const requestId = this.ids.next();
     const fail = (status: number, extra = ''): void => {
       socket.end(`HTTP/1.1 ${status} ${REASONS[status] ?? ''}\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
     };
@@ -498,6 +613,7 @@ export class IngressProxy {
     clearTimeout(grace);
     this.agent.destroy();
     this.tlsAgent.destroy();
+    this.pool.close();
   }
 }
 

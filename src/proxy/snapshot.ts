@@ -47,7 +47,10 @@ export class Snapshot {
   readonly routing: IngressRouting;
   readonly policies: CompiledPolicies;
   readonly controllers: readonly ControllerView[];
+  private readonly byName: ReadonlyMap<string, ControllerView>;
   private readonly ports = new Map<string, PortEntry | string>();
+  private readonly choices = new Map<string, Map<Candidate, UpstreamChoice>>();
+  private readonly overrides = new Map<string, UpstreamChoice>();
   private readonly verdicts = new Map<string, { allowed: boolean; reason: string; policies: string[] }>();
 
   constructor(
@@ -63,6 +66,12 @@ export class Snapshot {
         .sort((a, b) => Number(b.ready) - Number(a.ready) || (a.name < b.name ? -1 : 1))[0];
       return { name: c.name, flavour: c.flavour, className: c.className, ...(pod ? { pod } : {}) };
     });
+    this.byName = new Map(this.controllers.map((c) => [c.name, c]));
+  }
+
+  /** The controller of a name, if the state still installs it. */
+  controller(name: string): ControllerView | undefined {
+    return this.byName.get(name);
   }
 
   private portEntry(controller: ControllerView, d: BackendDecision): PortEntry | string {
@@ -106,9 +115,30 @@ export class Snapshot {
       if (override) return overrideChoice(service, typeof d.service.port === 'number' ? d.service.port : 0, override);
       return { kind: 'unavailable', status: 503, reason: entry, service };
     }
+    if (override) {
+      let choice = this.overrides.get(service);
+      if (!choice) {
+        choice = overrideChoice(service, entry.port, override);
+        this.overrides.set(service, choice);
+      }
+      return choice;
+    }
     const { chosen } = chooseEndpoint(entry.svc, entry.candidates, clientIP, `${clientIP}>${host}${path}`);
-    if (override) return overrideChoice(service, entry.port, override);
     if (!chosen) return { kind: 'unavailable', status: 503, reason: entry.detail, service };
+    let byCandidate = this.choices.get(controller.name);
+    if (!byCandidate) {
+      byCandidate = new Map();
+      this.choices.set(controller.name, byCandidate);
+    }
+    let choice = byCandidate.get(chosen);
+    if (!choice) {
+      choice = this.choiceFor(controller, service, entry, chosen);
+      byCandidate.set(chosen, choice);
+    }
+    return choice;
+  }
+
+  private choiceFor(controller: ControllerView, service: string, entry: PortEntry, chosen: Candidate): UpstreamChoice {
     const pod = chosen.pod;
     if (pod) {
       const v = this.verdict(controller, pod, chosen.port);

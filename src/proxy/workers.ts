@@ -147,6 +147,7 @@ export class ProxyWorkers implements L7Plane {
       worker.on('message', (m: FromWorker) => {
         switch (m.kind) {
           case 'hello':
+            if (this.stopping) return;
             this.send(worker, { kind: 'init', config: this.config, state: this.state, pods: [...this.pods.ports], certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
             return;
           case 'listening':
@@ -165,6 +166,9 @@ export class ProxyWorkers implements L7Plane {
             return;
         }
       });
+      worker.on('error', (err: Error) => {
+        if (!this.stopping) this.options.logger.warn(`proxy worker ${worker.process.pid ?? '?'}: ${err.message}`);
+      });
       worker.on('exit', (code, signal) => {
         this.workers.delete(worker);
         for (const [id, r] of this.requests) if (r.worker === worker) this.settle(id, undefined);
@@ -182,7 +186,10 @@ export class ProxyWorkers implements L7Plane {
   }
 
   private send(worker: Worker, message: ToWorker): void {
-    if (worker.isConnected()) worker.send(message);
+    if (!worker.isConnected()) return;
+    worker.send(message, undefined, undefined, (err: Error | null) => {
+      if (err && !this.stopping) this.options.logger.warn(`proxy worker ${worker.process.pid ?? '?'}: ${err.message}`);
+    });
   }
 
   private settle(id: number, value: unknown): void {
