@@ -93,3 +93,14 @@ export async function loadState(flags: InputFlags, io: Io): Promise<{ store: Sto
   reportProblems([...store.problems, ...state.problems.filter(isRefusal)], io);
   return { store, state };
 }
+
+/** Parses a duration flag in milliseconds (a non-negative number), or fails as bad usage. */
+export function millisecondsOption(flag: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isFinite(n) || n < 0) {
+      throw new InputError([{ code: 'KW-USAGE', severity: 'error', message: `${flag}: "${v}" is not a number of milliseconds`, hint: `e.g. ${flag} 500` }]);
+    }
+    return n;
+  };
+}

@@ -6,7 +6,7 @@ import { fnv32a } from '../model/ip.js';
 
 /** The namespaces and interface names of one cluster. */
 export interface ClusterNames {
-  /** Prefix of every network namespace of the cluster (`kw-<cluster>-`). */
+  /** Prefix of every network namespace of the cluster (`kw-<cluster>.<hash>-`). */
   readonly prefix: string;
   readonly fabric: string;
   readonly external: string;
@@ -20,9 +20,13 @@ export function clusterSlug(clusterName: string): string {
   return slug === '' ? 'cluster' : slug;
 }
 
-/** The names of a cluster's namespaces. */
+/**
+ * The names of a cluster's namespaces. The prefix ends with a hash of the full cluster name after a
+ * `.` (which a slug never contains), so no cluster's prefix is a prefix of another cluster's names:
+ * `down` of cluster `kwire` can never touch the namespaces of `kwire-dev`.
+ */
 export function clusterNames(clusterName: string): ClusterNames {
-  const prefix = `kw-${clusterSlug(clusterName)}-`;
+  const prefix = `kw-${clusterSlug(clusterName)}.${shortHash(clusterName).slice(0, 4)}-`;
   return {
     prefix,
     fabric: `${prefix}fabric`,

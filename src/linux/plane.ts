@@ -14,7 +14,7 @@ import { binderArgv, type SocketSpec } from './binder.js';
 import { buildDnsRecords, resolvConf } from './dns-records.js';
 import type { AgentSocket, AgentSpec } from './echo-agent.js';
 import { renderKubeProxy } from './kube-proxy.js';
-import { clusterNames, clusterSlug, type ClusterNames } from './names.js';
+import { clusterNames, clusterSlug, shortHash, type ClusterNames } from './names.js';
 import { netpolUpdateScript, renderNetpol, type NetpolTable } from './netpol.js';
 import type { AgentProbe, ProbeOutcome } from './probe-agent.js';
 import { inParallel, ipBatch, nftLoad, run, runChecked, sysctls } from './run.js';
@@ -99,18 +99,18 @@ interface StateFile {
   readonly pids: readonly number[];
 }
 
-/** Throws EnvironmentError (exit 3) unless this is Linux, as root, with ip, nft and perl. */
+/** Throws EnvironmentError (exit 3) unless this is Linux, as root, with ip, bridge, nft, sysctl and perl. */
 export async function ensureLinuxEnvironment(): Promise<void> {
   if (process.platform !== 'linux') throw new EnvironmentError(`the Linux plane needs Linux (this is ${process.platform}); the simulator (trace, reach) works anywhere`);
   if (process.getuid?.() !== 0) throw new EnvironmentError('the Linux plane needs root (network namespaces and nftables): run it with sudo; the simulator (trace, reach) needs no privileges');
-  for (const tool of [['ip', '-V'], ['nft', '--version'], ['perl', '-MSocket', '-e', '1']]) {
+  for (const tool of [['ip', '-V'], ['bridge', '-V'], ['nft', '--version'], ['sysctl', '--version'], ['perl', '-MSocket', '-e', '1']]) {
     const ok = await run(tool).then((r) => r.code === 0, () => false);
-    if (!ok) throw new EnvironmentError(`the Linux plane needs "${tool[0] ?? ''}" (Debian: apt-get install iproute2 nftables perl-base)`);
+    if (!ok) throw new EnvironmentError(`the Linux plane needs "${tool[0] ?? ''}" (Debian: apt-get install iproute2 nftables procps perl-base)`);
   }
 }
 
 function clusterDir(runtimeDir: string, clusterName: string): string {
-  return join(runtimeDir, clusterSlug(clusterName));
+  return join(runtimeDir, `${clusterSlug(clusterName)}.${shortHash(clusterName).slice(0, 4)}`);
 }
 
 function isOurAgent(pid: number): boolean {

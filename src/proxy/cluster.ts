@@ -74,7 +74,14 @@ export class RunningCluster implements L7Plane {
       throw err;
     }
     const cluster = new RunningCluster(pods, proxy, options);
-    if (options.adminPort !== undefined) await cluster.startAdmin(options.adminPort);
+    if (options.adminPort !== undefined) {
+      try {
+        await cluster.startAdmin(options.adminPort);
+      } catch (err) {
+        await cluster.stop();
+        throw err;
+      }
+    }
     return cluster;
   }
 

@@ -195,7 +195,12 @@ export class IngressProxy {
   /** Starts the listeners of every controller of the snapshot. */
   static async start(snapshot: Snapshot, options: ProxyOptions): Promise<IngressProxy> {
     const proxy = new IngressProxy(snapshot, options);
-    await proxy.listen();
+    try {
+      await proxy.listen();
+    } catch (err) {
+      await proxy.close(0);
+      throw err;
+    }
     return proxy;
   }
 

@@ -95,7 +95,12 @@ export class Snapshot {
     const key = `${controller.name}|${pod.ip}|${port}`;
     const cached = this.verdicts.get(key);
     if (cached) return cached;
-    const v = evaluateConnection(this.policies, controller.pod ?? controller.name, pod, 'TCP', port);
+    if (!controller.pod) {
+      const none = { allowed: true, reason: `the controller ${controller.name} has no pod in the model, so no NetworkPolicy can judge its traffic`, policies: [] };
+      this.verdicts.set(key, none);
+      return none;
+    }
+    const v = evaluateConnection(this.policies, controller.pod, pod, 'TCP', port);
     const denied: DirectionVerdict | undefined = !v.egress.allowed ? v.egress : !v.ingress.allowed ? v.ingress : undefined;
     const policies = denied ? denied.isolatedBy.map((p) => `${p.namespace}/${p.name}`) : [];
     const out = { allowed: v.allowed, reason: denied ? `NetworkPolicy ${policies.join(', ')} drops ${denied.direction} at ${denied.pod ?? pod.name}: ${denied.detail}` : v.detail, policies };

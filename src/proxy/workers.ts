@@ -293,6 +293,8 @@ export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: No
     let log: ReturnType<typeof accessLogWriter> | undefined;
     let backends: ReadonlyMap<string, URL> = new Map();
     let nextId = 1;
+    // Updates that arrive while the listeners are still starting, applied once they listen.
+    const pending: { snapshot?: ReturnType<typeof snapshotOf>; certificates?: Extract<ToWorker, { kind: 'certificates' }>['secrets']; http01?: boolean } = {};
     const asked = new Map<number, (key: string | undefined) => void>();
     const responder: Http01Responder = {
       get: (token) =>
@@ -321,7 +323,9 @@ export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: No
         channel.send({ kind: 'failed', message: e.message, ...(e.code ? { code: e.code } : {}) });
         return;
       }
-      proxy.setCertificates(m.certificates);
+      proxy.setCertificates(pending.certificates ?? m.certificates);
+      if (pending.snapshot) proxy.setSnapshot(pending.snapshot);
+      if (pending.http01 !== undefined) proxy.setHttp01Responder(pending.http01 ? responder : undefined);
       channel.send({ kind: 'listening', addresses: proxy.addresses });
     };
     const stop = async (id: number): Promise<void> => {
@@ -335,16 +339,21 @@ export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: No
         case 'init':
           void start(m);
           return;
-        case 'state':
-          proxy?.setSnapshot(snapshotOf(m.state, m.pods, backends));
+        case 'state': {
+          const snapshot = snapshotOf(m.state, m.pods, backends);
+          if (proxy) proxy.setSnapshot(snapshot);
+          else pending.snapshot = snapshot;
           channel.send({ kind: 'ack', id: m.id });
           return;
+        }
         case 'certificates':
-          proxy?.setCertificates(m.secrets);
+          if (proxy) proxy.setCertificates(m.secrets);
+          else pending.certificates = m.secrets;
           channel.send({ kind: 'ack', id: m.id });
           return;
         case 'http01':
-          proxy?.setHttp01Responder(m.enabled ? responder : undefined);
+          if (proxy) proxy.setHttp01Responder(m.enabled ? responder : undefined);
+          else pending.http01 = m.enabled;
           channel.send({ kind: 'ack', id: m.id });
           return;
         case 'http01-key':

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterNames } from '../../src/linux/index.js';
 import { privilegedSkipReason } from './support.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -25,7 +26,7 @@ function namespaces(): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
     .split('\n')
     .map((l) => l.split(' ')[0] ?? '')
-    .filter((n) => n.startsWith(`kw-${CLUSTER}-`));
+    .filter((n) => n.startsWith(clusterNames(CLUSTER).prefix));
 }
 
 function kwire(args: string[], timeout = 20_000): Promise<{ code: number; out: string; err: string }> {

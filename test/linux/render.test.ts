@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicies } from '../../src/controllers/networkpolicy/index.js';
 import { answerQuery, buildDnsRecords, decodeAnswer, encodeQuery, netpolUpdateScript, planTopology, renderKubeProxy, renderNetpol, resolvConf, RR } from '../../src/linux/index.js';
-import { podVethName } from '../../src/linux/names.js';
+import { clusterNames, podVethName } from '../../src/linux/names.js';
 import { e2eState, policy } from '../support/netpol-state.js';
 import { deployment, docs, service, stateOf } from '../support/state.js';
 
@@ -75,7 +75,7 @@ describe('topology', () => {
     expect(podVethName('a-very-long-namespace-name', 'a-very-long-pod-name-abcdef').length).toBeLessThanOrEqual(15);
     const plan = planTopology(state);
     const pod = plan.pods[0];
-    expect(pod?.netns.startsWith(`kw-${state.cluster.name}-pod-`)).toBe(true);
+    expect(pod?.netns.startsWith(`${clusterNames(state.cluster.name).prefix}pod-`)).toBe(true);
     const node = plan.nodes.find((n) => n.node.name === pod?.pod.node);
     expect(node?.lines).toContain(`route replace ${pod?.pod.ip ?? ''}/32 dev ${pod?.veth ?? ''} scope link`);
   });

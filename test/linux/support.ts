@@ -12,7 +12,7 @@ import ts from 'typescript';
 export function privilegedSkipReason(): string | undefined {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (process.getuid?.() !== 0) return 'not root: the Linux plane needs network namespaces and nftables (CI runs these suites as root)';
-  for (const tool of [['ip', '-V'], ['nft', '--version'], ['perl', '-e', '1']] as const) {
+  for (const tool of [['ip', '-V'], ['bridge', '-V'], ['nft', '--version'], ['sysctl', '--version'], ['perl', '-e', '1']] as const) {
     try {
       execFileSync(tool[0], tool.slice(1), { stdio: 'ignore' });
     } catch {

@@ -13,7 +13,7 @@ import { startAcme, type AcmeRun } from '../up/acme.js';
 import { RunningCluster, POD_HEADER, type ListenerAddress } from '../../proxy/index.js';
 import { createTracer, renderTraceText, type Trace } from '../../sim/trace/index.js';
 import { certificateLookup } from '../trace/index.js';
-import { inputOptions, loadState, type InputFlags, type Io } from '../context.js';
+import { inputOptions, loadState, millisecondsOption, type InputFlags, type Io } from '../context.js';
 
 /** The course example shipped with kwire. */
 export const COURSE_DIR = fileURLToPath(new URL('../../../examples/course', import.meta.url));
@@ -217,7 +217,7 @@ export function registerDemo(program: Command, io: Io, done: (p: Promise<number>
     .command('demo')
     .description('run the course example end to end: real requests, each beside the trace that predicts it')
     .option('--no-trace', 'print only the responses')
-    .option('--denied-timeout <ms>', 'how long a dropped connection takes to time out', (v) => Number(v), 300);
+    .option('--denied-timeout <ms>', 'how long a dropped connection takes to time out', millisecondsOption('--denied-timeout'), 300);
   inputOptions(cmd).action((flags: DemoFlags) => {
     done(runDemo(flags, io));
   });

@@ -3,7 +3,7 @@
  * that PID, and only if it still runs kwire), then waits for it to exit.
  */
 import type { Command } from 'commander';
-import { EnvironmentError, type Io } from '../context.js';
+import { EnvironmentError, millisecondsOption, type Io } from '../context.js';
 import { isAlive, isKwireUp, readUpStates, runtimeRoot, removeUpState, type UpState } from '../up/runtime.js';
 import { InputError } from '../../api/problems.js';
 import { linuxDown } from '../../linux/index.js';
@@ -70,7 +70,7 @@ export function registerDown(program: Command, io: Io, done: (p: Promise<number>
     .command('down')
     .description('stop a cluster started with kwire up')
     .argument('[cluster]', 'the cluster name (default: the only one running)')
-    .option('--timeout <ms>', 'how long to wait for it to stop', (v) => Number(v), 10_000)
+    .option('--timeout <ms>', 'how long to wait for it to stop', millisecondsOption('--timeout'), 10_000)
     .action((cluster: string | undefined, flags: DownFlags) => {
       done(runDown(cluster, flags, io, root()));
     });

@@ -3,7 +3,8 @@
  * plane, with the pod's /etc/resolv.conf (cluster DNS, the kubelet's search path).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../api/problems.js';
 import { clusterNames, ensureLinuxEnvironment } from '../../linux/index.js';
@@ -32,10 +33,22 @@ export function parsePodRef(ref: string, namespace = 'default'): { namespace: st
   throw usage(`pod "${ref}" is not understood`, 'use pod/NS/NAME, NS/NAME or NAME with -n NS');
 }
 
+/** The clusters whose Linux plane runs: the names recorded in the runtime directory's state files. */
+function runningClusters(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((entry) => {
+    try {
+      const state = JSON.parse(readFileSync(join(dir, entry, 'state.json'), 'utf8')) as { cluster?: unknown };
+      return typeof state.cluster === 'string' ? [state.cluster] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
 function runningCluster(flags: ExecFlags): string {
   if (flags.cluster !== undefined) return flags.cluster;
-  const dir = flags.runtimeDir ?? '/run/kwire';
-  const clusters = existsSync(dir) ? readdirSync(dir) : [];
+  const clusters = runningClusters(flags.runtimeDir ?? '/run/kwire');
   if (clusters.length === 1 && clusters[0] !== undefined) return clusters[0];
   if (clusters.length === 0) throw new EnvironmentError('no Linux plane is running: start one with `kwire up --dataplane linux -f …`');
   throw usage(`several clusters are running (${clusters.join(', ')})`, 'choose one with --cluster NAME');

@@ -80,23 +80,32 @@ function stderrLogger(io: Io): Logger {
   return { info: (m) => { io.err(`kwire: ${m}`); }, warn: (m) => { io.err(`warning: ${m}`); } };
 }
 
-/** Watches the inputs; calls `onChange` once per burst of edits. */
-function watchInputs(files: readonly string[], cwd: string, recursive: boolean, onChange: () => void): FSWatcher[] {
+/** Watches the inputs; calls `onChange` once per burst of edits, never after `close`. */
+function watchInputs(files: readonly string[], cwd: string, recursive: boolean, onChange: () => void): { close: () => void } {
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   const fire = (): void => {
     if (timer) clearTimeout(timer);
-    timer = setTimeout(onChange, 150);
+    timer = setTimeout(() => {
+      if (!closed) onChange();
+    }, 150);
   };
-  const out: FSWatcher[] = [];
+  const watchers: FSWatcher[] = [];
   for (const f of files) {
     if (f === '-') continue;
     try {
-      out.push(watch(resolve(cwd, f), { recursive, persistent: false }, fire));
+      watchers.push(watch(resolve(cwd, f), { recursive, persistent: false }, fire));
     } catch {
       continue;
     }
   }
-  return out;
+  return {
+    close: () => {
+      closed = true;
+      if (timer) clearTimeout(timer);
+      for (const w of watchers) w.close();
+    },
+  };
 }
 
 async function detach(flags: UpFlags, io: Io, env: UpEnvironment, dir: string): Promise<number> {
@@ -130,7 +139,10 @@ export async function runUp(flags: UpFlags, io: Io, env: UpEnvironment): Promise
   const dir = clusterDir(env.runtimeRoot, cluster);
   if (flags.detach && !flags.kwireUpChild) return detach(flags, io, env, dir);
   const logger = stderrLogger(io);
-  if (flags.dataplane === 'linux') return runLinux(state, flags, io, env, logger);
+  // Handle SIGINT/SIGTERM from here on, so that a stop while the cluster is being built still
+  // ends with everything removed rather than with the process killed half-way.
+  const stopping = env.stopSignal();
+  if (flags.dataplane === 'linux') return runLinux(state, flags, io, env, logger, stopping);
   const accessPath = flags.accessLog ?? join(dir, 'access.log');
   const workers = flags.workers > 1 ? flags.workers : 0;
   const log = accessPath === 'none' || workers ? undefined : accessLogWriter(accessPath === '-' ? process.stderr : accessPath);
@@ -181,7 +193,7 @@ export async function runUp(flags: UpFlags, io: Io, env: UpEnvironment): Promise
     if (acme && next.certManager) await acme.sync(next.certManager);
     return `${next.pods.length} pods, ${next.ingresses.length} ingresses`;
   });
-  const signal = await env.stopSignal();
+  const signal = await stopping;
   io.err(`kwire: ${signal}: stopping`);
   await edits.close();
   await acme?.stop();
@@ -207,17 +219,17 @@ function followEdits(flags: UpFlags, io: Io, apply: (state: NetworkState) => Pro
       }
     });
   };
-  const watchers = watchInputs(flags.filename, io.cwd, flags.recursive ?? false, reload);
+  const watcher = watchInputs(flags.filename, io.cwd, flags.recursive ?? false, reload);
   return {
     close: async () => {
-      for (const w of watchers) w.close();
+      watcher.close();
       await reloading;
     },
   };
 }
 
 /** `up --dataplane linux`: the network built in namespaces and nftables, until stopped. */
-async function runLinux(state: NetworkState, flags: UpFlags, io: Io, env: UpEnvironment, logger: Logger): Promise<number> {
+async function runLinux(state: NetworkState, flags: UpFlags, io: Io, env: UpEnvironment, logger: Logger, stopping: Promise<string>): Promise<number> {
   const cluster = state.cluster.name;
   io.err(`kwire: building cluster "${cluster}" in network namespaces: ${state.nodes.length} nodes, ${state.pods.length} pods, ${state.services.length} services…`);
   const plane = await linuxUp(state, { logger });
@@ -241,7 +253,7 @@ async function runLinux(state: NetworkState, flags: UpFlags, io: Io, env: UpEnvi
   });
   // The kernel holds the network; nothing of ours would keep the process alive until it is stopped.
   const keepAlive = setInterval(() => undefined, 3_600_000);
-  const signal = await env.stopSignal();
+  const signal = await stopping;
   clearInterval(keepAlive);
   io.err(`kwire: ${signal}: removing the cluster's namespaces`);
   await edits.close();

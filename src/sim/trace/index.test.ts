@@ -101,6 +101,22 @@ describe('trace from outside', () => {
     expect(allowed.verdict).toBe('delivered');
   });
 
+  it('applies loadBalancerSourceRanges to pods too, as kube-proxy\'s firewall check does', () => {
+    const lb = service('web-lb', { type: 'LoadBalancer', selector: { app: 'web' }, loadBalancerSourceRanges: ['192.0.2.0/24'], ports: [{ port: 80, targetPort: 8080 }] });
+    const state = stateOf(docs(base, lb));
+    const ip = state.services.find((s) => s.name === 'web-lb')?.loadBalancerIngress[0]?.ip ?? '';
+    const t = createTracer(state).trace('deploy/default/client', `${ip}:80`);
+    expect(t.verdict).toBe('denied');
+    expect(hop(t, 'kube-proxy')[0]?.action).toMatch(/outside loadBalancerSourceRanges/);
+  });
+
+  it('resolves an Ingress host to the controller that has it as an exact host before any wildcard', () => {
+    const ing = (name: string, host: string, svc: string) => JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name }, spec: { rules: [{ host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: svc, port: { number: 80 } } } }] } }] } });
+    const t = tracer(docs(ing('wild', '*.example.com', 'web'), ing('exact', 'app.example.com', 'web'))).trace('external', 'http://app.example.com/');
+    expect(hop(t, 'dns')[0]?.refs).toEqual([{ kind: 'Ingress', namespace: 'default', name: 'exact' }]);
+    expect(() => tracer().trace('external', 'http://app.example.com/', { resolve: ['app.example.com:80:nowhere'] })).toThrow(/"nowhere" is not an IP address/);
+  });
+
   it('finds no route to an address nobody has', () => {
     expect(tracer().trace('external', '192.0.2.99:80').verdict).toBe('no-route');
   });

@@ -5,11 +5,10 @@
  */
 import { InputError } from '../../api/problems.js';
 import type { Protocol } from '../../api/types.js';
-import { compileRoutes, routeRequest, tlsFor, type IngressRouting } from '../../controllers/ingress/index.js';
+import { compileRoutes, routeRequest, tlsFor, type IngressRouting, type RouteServer } from '../../controllers/ingress/index.js';
 import { compilePolicies, evaluateConnection, formatRef, type CompiledPolicies, type DirectionVerdict } from '../../controllers/networkpolicy/index.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate, type Entry } from '../../model/endpoints.js';
 import { ipSetContains, ipSetOf, isIp, parseCidr, parseIp, type IpSet } from '../../model/ip.js';
-import { ingressAddresses } from '../../model/objects.js';
 import type { NetworkState, PodState, ServiceState } from '../../model/types.js';
 import type { Hop, Trace, TraceDestination, TraceRef, TraceVerdict } from './types.js';
 
@@ -209,20 +208,34 @@ function outsideDns(ctx: Ctx, host: string, port: number, resolve: readonly stri
   for (const r of resolve) {
     const m = /^([^:]+)(?::(\d+))?:(.+)$/.exec(r);
     if (!m) throw usage(`--resolve "${r}": expected NAME[:PORT]:ADDR`);
-    if (m[1]?.toLowerCase() === host && (m[2] === undefined || Number(m[2]) === port)) return { ip: m[3] ?? '', why: `--resolve ${r}`, refs: [] };
+    const addr = (m[3] ?? '').replace(/^\[|\]$/g, '');
+    if (!isIp(addr)) throw usage(`--resolve "${r}": "${addr}" is not an IP address`, 'e.g. --resolve example.com:443:198.51.100.10');
+    if (m[1]?.toLowerCase() === host && (m[2] === undefined || Number(m[2]) === port)) return { ip: addr, why: `--resolve ${r}`, refs: [] };
   }
-  for (const ing of ctx.state.ingresses) {
-    const hosts = (ing.spec.rules ?? []).map((r) => r.host?.toLowerCase()).filter((h): h is string => !!h);
-    const match = hosts.find((h) => h === host || (h.startsWith('*.') && host.endsWith(h.slice(1)) && host.split('.').length === h.split('.').length));
-    if (!match) continue;
-    const addrs = ingressAddresses(ing, ctx.state);
-    const ref = { kind: 'Ingress', namespace: ing.namespace, name: ing.name };
-    if (addrs[0]) {
-      const ctrl = ctx.state.services.find((s) => s.addon && s.labels['app.kubernetes.io/instance'] === ing.controller && s.type !== 'ClusterIP');
-      const lb = ctrl?.loadBalancerIngress.some((i) => i.ip === addrs[0]);
-      const np = !lb ? ctrl?.ports.find((p) => p.port === port)?.nodePort : undefined;
-      return { ip: addrs[0], port: np, why: lb ? `Ingress ${ing.namespace}/${ing.name} names ${match}; its controller's LoadBalancer address` : `Ingress ${ing.namespace}/${ing.name} names ${match}; no LoadBalancer address, so a node of the controller${np ? ` and its NodePort ${np}` : ''}`, refs: [ref] };
-    }
+  // The outside world knows the hosts the controllers serve: exact hosts first, then wildcards, as routing does.
+  const found = findServer(ctx, host, 'exact') ?? findServer(ctx, host, 'wildcard');
+  if (!found) return undefined;
+  const { controller, server } = found;
+  const ref = server.locations[0]?.target.ingress ?? server.defaultBackend?.ingress;
+  const refs = ref ? [{ kind: 'Ingress', namespace: ref.namespace, name: ref.name }] : [];
+  const named = ref ? `Ingress ${ref.namespace}/${ref.name} names ${server.host}` : `${server.host} is served by ${controller}`;
+  const ctrl = ctx.state.services.find((s) => s.addon && s.labels['app.kubernetes.io/instance'] === controller && s.type !== 'ClusterIP');
+  const lbIP = ctrl?.loadBalancerIngress[0]?.ip;
+  if (lbIP) return { ip: lbIP, why: `${named}; its controller's LoadBalancer address`, refs };
+  if (!ctrl || ctrl.type === 'LoadBalancer') return undefined;
+  const pod = ctx.state.pods.find((p) => p.addon && p.labels['app.kubernetes.io/instance'] === controller);
+  const nodeIP = ctx.state.nodes.find((n) => n.name === pod?.node)?.ip;
+  if (!nodeIP) return undefined;
+  const np = ctrl.ports.find((p) => p.port === port)?.nodePort;
+  return { ip: nodeIP, port: np, why: `${named}; no LoadBalancer address, so a node of the controller${np ? ` and its NodePort ${np}` : ''}`, refs };
+}
+
+/** The controller whose compiled routes have a server for the host, by exact host or by wildcard. */
+function findServer(ctx: Ctx, host: string, kind: 'exact' | 'wildcard'): { controller: string; server: RouteServer } | undefined {
+  const suffix = host.includes('.') ? host.slice(host.indexOf('.') + 1) : '';
+  for (const [controller, routes] of ctx.routing.controllers) {
+    const server = kind === 'exact' ? routes.exactHosts.get(host) : suffix ? routes.wildcardHosts.get(suffix) : undefined;
+    if (server) return { controller, server };
   }
   return undefined;
 }
@@ -278,6 +291,16 @@ function proxyHop(ctx: Ctx, path: Path, svc: ServiceState, port: number | string
   return { ep: chosen, svcPort: sp.port, portName: sp.name || undefined };
 }
 
+/** kube-proxy's firewall check of `loadBalancerSourceRanges` (for every new connection to the LB IP, pods' too). */
+function outsideSourceRanges(ctx: Ctx, path: Path, lb: ServiceState, clientIP: string, node: string | undefined): boolean {
+  const ranges = ctx.sourceRanges.get(lb);
+  if (!ranges) return false;
+  const client = parseIp(clientIP);
+  if (client !== undefined && ipSetContains(ranges, client)) return false;
+  path.add({ component: 'kube-proxy', node, action: `drop: ${clientIP} is outside loadBalancerSourceRanges`, verdict: 'deny', refs: [{ kind: 'Service', namespace: lb.namespace, name: lb.name, field: 'spec.loadBalancerSourceRanges' }], detail: `allowed: ${lb.loadBalancerSourceRanges.join(', ')}` });
+  return true;
+}
+
 /** Delivers a connection from a source to an IP:port; handles Services, nodes, LB IPs and pods. */
 function deliver(ctx: Ctx, path: Path, src: Source, ip: string, port: number, protocol: Protocol, opts: { http?: HttpRequest }): Trace {
   const clientIP = src.kind === 'pod' ? src.pod.ip : src.ip;
@@ -296,6 +319,7 @@ function deliver(ctx: Ctx, path: Path, src: Source, ip: string, port: number, pr
     if (!r.ep) return path.end('no-route', { destination: { backend, ip, port } });
     ep = r.ep;
   } else if (lb && src.kind === 'pod') {
+    if (outsideSourceRanges(ctx, path, lb, clientIP, fromNode)) return path.end('denied', { destination: { ip, port } });
     const r = proxyHop(ctx, path, lb, port, protocol, { kind: 'cluster', fromNode }, clientIP, connKey, 'LoadBalancer IP from inside the cluster (kube-proxy short-circuits it like a ClusterIP)');
     backend = { service: { namespace: lb.namespace, name: lb.name, port: r.svcPort } };
     if (!r.ep) return path.end('no-route', { destination: { backend, ip, port } });
@@ -316,15 +340,7 @@ function deliver(ctx: Ctx, path: Path, src: Source, ip: string, port: number, pr
         entryNode = ctx.state.nodes.find((n) => n.ip === ip)?.name ?? ctx.state.nodes.find((n) => !n.controlPlane)?.name;
         path.add({ component: 'node', node: entryNode, action: `${lb.loadBalancerBy ?? 'load balancer'} delivers ${ip} to ${entryNode ?? ''}`, verdict: 'pass', refs: [{ kind: 'Service', namespace: lb.namespace, name: lb.name }], detail: 'the provider forwards to a node' });
       }
-      if (lb.loadBalancerSourceRanges.length && src.kind === 'external') {
-        const ranges = ctx.sourceRanges.get(lb);
-        const client = parseIp(clientIP);
-        const allowed = ranges !== undefined && client !== undefined && ipSetContains(ranges, client);
-        if (!allowed) {
-          path.add({ component: 'kube-proxy', node: entryNode, action: `drop: ${clientIP} is outside loadBalancerSourceRanges`, verdict: 'deny', refs: [{ kind: 'Service', namespace: lb.namespace, name: lb.name, field: 'spec.loadBalancerSourceRanges' }], detail: `allowed: ${lb.loadBalancerSourceRanges.join(', ')}` });
-          return path.end('denied', { destination: { ip, port } });
-        }
-      }
+      if (outsideSourceRanges(ctx, path, lb, clientIP, entryNode)) return path.end('denied', { destination: { ip, port } });
     } else {
       target = ctx.state.services.find((s) => s.ports.some((p) => p.nodePort === port && p.protocol === protocol));
       if (!target) {
@@ -477,9 +493,16 @@ function runTrace(ctx: Ctx, srcText: string, dstText: string, opts: TraceOptions
             if (svc.type === 'ExternalName') return path.end('no-route', { destination: { backend: { service: { namespace: svc.namespace, name: svc.name } } } });
             const sp = servicePort(svc, port, protocol);
             if (svc.headless) {
-              const ready = state_readyPod(ctx, svc);
-              if (!ready) return path.end('no-route');
-              return deliver(ctx, path, src, ready.ip, typeof port === 'number' ? port : (sp ? resolvePodPort(ready, sp.targetPort) : 0), protocol, { http });
+              // DNS answers the ready endpoints; the client connects to one of them on the port it asked
+              // for (a named port comes from the SRV record, i.e. the endpoint's port).
+              const hsp = sp ?? svc.ports[0];
+              const sel = hsp ? selectEndpoints(ctx.state, svc, hsp, { kind: 'cluster', fromNode: src.pod.node }) : undefined;
+              const { chosen } = chooseEndpoint(svc, sel?.candidates ?? [], src.pod.ip, `${src.pod.ip}>${host}`);
+              if (!chosen) {
+                path.add({ component: 'dns', node: src.pod.node, action: `${host}: no ready endpoint, so no address`, verdict: 'no-route', refs: [{ kind: 'Service', namespace: svc.namespace, name: svc.name }], detail: sel?.detail ?? 'the Service has no ports' });
+                return path.end('no-route');
+              }
+              return deliver(ctx, path, src, chosen.ip, typeof port === 'number' ? port : chosen.port, protocol, { http });
             }
             return deliver(ctx, path, src, svc.clusterIP, sp?.port ?? (typeof port === 'number' ? port : 0), protocol, { http });
           }
@@ -503,14 +526,4 @@ function runTrace(ctx: Ctx, srcText: string, dstText: string, opts: TraceOptions
       return deliver(ctx, path, src, out.ip, out.port ?? port, protocol, { http });
     }
   }
-}
-
-function state_readyPod(ctx: Ctx, svc: ServiceState): PodState | undefined {
-  const slice = ctx.state.endpointSlices.find((e) => e.namespace === svc.namespace && e.service === svc.name && e.endpoints.some((x) => x.conditions.ready));
-  const ip = slice?.endpoints.find((x) => x.conditions.ready)?.addresses[0];
-  return ip ? ctx.podsByIp.get(ip) : undefined;
-}
-
-function resolvePodPort(pod: PodState, target: number | string): number {
-  return typeof target === 'number' ? target : (pod.ports.find((p) => p.name === target)?.containerPort ?? 0);
 }
