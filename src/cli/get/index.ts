@@ -67,7 +67,7 @@ export async function runGet(kindArg: string, flags: GetFlags, io: Io): Promise<
 export function registerGet(program: Command, io: Io, done: (p: Promise<number>) => void): void {
   const cmd = program
     .command('get')
-    .description('show the computed cluster: pods, svc, endpointslices, nodes, namespaces, ingress, ingressclasses, networkpolicies (comma-separated, or all)')
+    .description('show the computed cluster: pods, svc, endpointslices, nodes, namespaces, ingress, ingressclasses, networkpolicies, ipaddresspools, certificates, secrets (comma-separated, or all)')
     .argument('<kinds>', 'kinds to show, e.g. pods,svc')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'wide', 'json', 'yaml', 'name']).default('table'))
     .option('-l, --selector <selector>', 'label selector, e.g. app=web,tier!=db');
