@@ -90,7 +90,11 @@ function slicesIndex(state: NetworkState): (svc: ServiceState) => NetworkState {
     else bySvc.set(key, [slice]);
   }
   const podsByNs = new Map<string, PodState[]>();
-  for (const pod of state.pods) podsByNs.set(pod.namespace, [...(podsByNs.get(pod.namespace) ?? []), pod]);
+  for (const pod of state.pods) {
+    const list = podsByNs.get(pod.namespace);
+    if (list) list.push(pod);
+    else podsByNs.set(pod.namespace, [pod]);
+  }
   return (svc) => ({ ...state, pods: podsByNs.get(svc.namespace) ?? [], endpointSlices: bySvc.get(`${svc.namespace}/${svc.name}`) ?? [] });
 }
 

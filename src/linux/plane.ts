@@ -387,7 +387,11 @@ class Plane implements LinuxPlane {
     if (added.length > 0) {
       await runChecked(['ip', '-batch', '-'], `${added.map((p) => `netns add ${p.netns}`).join('\n')}\n`);
       const byNode = new Map<string, PodPlan[]>();
-      for (const p of added) byNode.set(p.nodeNetns, [...(byNode.get(p.nodeNetns) ?? []), p]);
+      for (const p of added) {
+        const list = byNode.get(p.nodeNetns);
+        if (list) list.push(p);
+        else byNode.set(p.nodeNetns, [p]);
+      }
       await Promise.all(
         [...byNode].map(async ([netns, list]) => {
           await ipBatch(netns, list.flatMap((p) => podNodeLines(next, p)));

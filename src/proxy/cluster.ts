@@ -4,13 +4,13 @@
  * the pods and swapping the compiled snapshot, without a restart.
  */
 import type { NetworkState, PodState } from '../model/types.js';
-import { chooseEndpoint, selectEndpoints } from '../model/endpoints.js';
+import { chooseEndpoint, selectEndpoints, servicePort } from '../model/endpoints.js';
 import { evaluateConnection } from '../controllers/networkpolicy/index.js';
 import { PodPrograms, podKey } from './echo.js';
 import { startAdmin, type AdminEndpoint } from './admin.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { IngressProxy, type ProxyOptions } from './proxy.js';
-import { Snapshot, type BackendOverrides } from './snapshot.js';
+import { deniedDirection, deniedReason, Snapshot, type BackendOverrides } from './snapshot.js';
 import { makeDefaultCertificate, type PemPair } from './tls.js';
 import { DEFAULT_LIMITS, type Http01Responder, type ListenerAddress, type ProxyLimits, type TlsSecret } from './types.js';
 
@@ -123,7 +123,7 @@ export class RunningCluster implements L7Plane {
     let detail = `pod ${ip}:${port}`;
     const svc = state.services.find((s) => s.clusterIP === ip);
     if (svc) {
-      const sp = svc.ports.find((p) => p.port === port && p.protocol === 'TCP');
+      const sp = servicePort(svc, port, 'TCP');
       if (!sp) return { kind: 'unreachable', reason: `Service ${svc.namespace}/${svc.name} has no port ${port}/TCP` };
       const sel = selectEndpoints(state, svc, sp, { kind: 'cluster', fromNode: src.node });
       const { chosen, why } = chooseEndpoint(svc, sel.candidates, src.ip, `${src.ip}>${ip}:${port}/TCP`);
@@ -134,10 +134,8 @@ export class RunningCluster implements L7Plane {
     }
     if (!dst) return { kind: 'unreachable', reason: `no pod or Service has address ${ip}` };
     const v = evaluateConnection(snapshot.policies, src, dst, 'TCP', dstPort);
-    if (!v.allowed) {
-      const d = !v.egress.allowed ? v.egress : v.ingress;
-      return { kind: 'denied', pod: dst, reason: `NetworkPolicy ${d.isolatedBy.map((p) => `${p.namespace}/${p.name}`).join(', ')} drops ${d.direction} at ${d.pod ?? dst.name}: ${d.detail}` };
-    }
+    const denied = deniedDirection(v);
+    if (denied) return { kind: 'denied', pod: dst, reason: deniedReason(denied, dst) };
     const localPort = snapshot.pods.get(podKey(dst.ip, dstPort, 'TCP'));
     if (localPort === undefined) return { kind: 'unreachable', reason: `nothing listens on ${dst.ip}:${dstPort}` };
     return { kind: 'connect', localPort, pod: dst, detail };

@@ -4,10 +4,20 @@
  * once per reconcile and swapped atomically; in-flight requests keep the one they started with.
  */
 import { compileRoutes, type IngressRouting, type BackendDecision } from '../controllers/ingress/index.js';
-import { compilePolicies, evaluateConnection, type CompiledPolicies, type DirectionVerdict } from '../controllers/networkpolicy/index.js';
+import { compilePolicies, evaluateConnection, type CompiledPolicies, type ConnectionVerdict, type DirectionVerdict } from '../controllers/networkpolicy/index.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate } from '../model/endpoints.js';
 import type { NetworkState, PodState, ServiceState } from '../model/types.js';
 import { podKey, type PodPortTable } from './echo.js';
+
+/** The direction that denies a connection, if one does (egress at the source first). */
+export function deniedDirection(v: ConnectionVerdict): DirectionVerdict | undefined {
+  return !v.egress.allowed ? v.egress : !v.ingress.allowed ? v.ingress : undefined;
+}
+
+/** How the proxy's log and the demo say which policy dropped a hop. */
+export function deniedReason(d: DirectionVerdict, dst: PodState): string {
+  return `NetworkPolicy ${d.isolatedBy.map((p) => `${p.namespace}/${p.name}`).join(', ')} drops ${d.direction} at ${d.pod ?? dst.name}: ${d.detail}`;
+}
 
 /** A controller as the proxy plays it: its name and the pod it acts as (the NetworkPolicy source). */
 export interface ControllerView {
@@ -101,9 +111,9 @@ export class Snapshot {
       return none;
     }
     const v = evaluateConnection(this.policies, controller.pod, pod, 'TCP', port);
-    const denied: DirectionVerdict | undefined = !v.egress.allowed ? v.egress : !v.ingress.allowed ? v.ingress : undefined;
+    const denied = deniedDirection(v);
     const policies = denied ? denied.isolatedBy.map((p) => `${p.namespace}/${p.name}`) : [];
-    const out = { allowed: v.allowed, reason: denied ? `NetworkPolicy ${policies.join(', ')} drops ${denied.direction} at ${denied.pod ?? pod.name}: ${denied.detail}` : v.detail, policies };
+    const out = { allowed: v.allowed, reason: denied ? deniedReason(denied, pod) : v.detail, policies };
     this.verdicts.set(key, out);
     return out;
   }

@@ -30,35 +30,25 @@ export function labCA(): LabCA {
   if (lab) return lab;
   const rootKey = keyFor({ algorithm: 'ECDSA', size: 384 }, 'root', LAB_SEED);
   const intermediateKey = keyFor({ algorithm: 'ECDSA', size: 256 }, 'intermediate', LAB_SEED);
-  const root = makeCertificate({
-    subjectKey: rootKey,
-    subject: [{ O: 'kwire lab' }, { CN: 'kwire lab ACME CA' }],
-    dnsNames: [],
-    ipAddresses: [],
-    uris: [],
-    emailAddresses: [],
-    isCA: true,
-    usages: ['digital signature', 'cert sign', 'crl sign'],
-    notBefore: new Date('2024-01-01T00:00:00Z'),
-    notAfter: new Date('2124-01-01T00:00:00Z'),
-    serial: 1n,
-  });
+  const caCertificate = (subjectKey: KeyPair, cn: string, notAfter: Date, serial: bigint, issuer?: ReturnType<typeof issuingCert>) =>
+    makeCertificate({
+      subjectKey,
+      subject: [{ O: 'kwire lab' }, { CN: cn }],
+      dnsNames: [],
+      ipAddresses: [],
+      uris: [],
+      emailAddresses: [],
+      isCA: true,
+      usages: ['digital signature', 'cert sign', 'crl sign'],
+      notBefore: new Date('2024-01-01T00:00:00Z'),
+      notAfter,
+      serial,
+      ...(issuer ? { issuer } : {}),
+    });
+  const root = caCertificate(rootKey, 'kwire lab ACME CA', new Date('2124-01-01T00:00:00Z'), 1n);
   const rootIssuer = issuingCert(root.der, rootKey);
   const intermediateNotAfter = new Date('2099-01-01T00:00:00Z');
-  const intermediate = makeCertificate({
-    subjectKey: intermediateKey,
-    subject: [{ O: 'kwire lab' }, { CN: 'kwire lab ACME intermediate R1' }],
-    dnsNames: [],
-    ipAddresses: [],
-    uris: [],
-    emailAddresses: [],
-    isCA: true,
-    usages: ['digital signature', 'cert sign', 'crl sign'],
-    notBefore: new Date('2024-01-01T00:00:00Z'),
-    notAfter: intermediateNotAfter,
-    serial: 2n,
-    issuer: rootIssuer,
-  });
+  const intermediate = caCertificate(intermediateKey, 'kwire lab ACME intermediate R1', intermediateNotAfter, 2n, rootIssuer);
   lab = {
     root: rootIssuer,
     intermediate: issuingCert(intermediate.der, intermediateKey),

@@ -291,44 +291,12 @@ function directionVerdict(
 ): DirectionVerdict {
   const pod = subject.kind === 'pod' ? { pod: subject.display } : {};
   const where = direction === 'ingress' ? 'from' : 'to';
-  if (!compiled.enforced) {
-    const detail = `not enforced: the CNI (${compiled.cniName}) ignores NetworkPolicies`;
-    return {
-      direction,
-      ...pod,
-      isolated: false,
-      allowed: true,
-      isolatedBy: [],
-      allowedBy: [],
-      nearMisses: [],
-      detail,
-    };
-  }
-  if (subject.kind !== 'pod') {
-    const detail = `no ${direction} policy applies outside the cluster (${subject.display})`;
-    return {
-      direction,
-      isolated: false,
-      allowed: true,
-      isolatedBy: [],
-      allowedBy: [],
-      nearMisses: [],
-      detail,
-    };
-  }
+  const open = (detail: string): DirectionVerdict => ({ direction, ...pod, isolated: false, allowed: true, isolatedBy: [], allowedBy: [], nearMisses: [], detail });
+  if (!compiled.enforced) return open(`not enforced: the CNI (${compiled.cniName}) ignores NetworkPolicies`);
+  if (subject.kind !== 'pod') return open(`no ${direction} policy applies outside the cluster (${subject.display})`);
   const result = judgeDirection(compiled, direction, subject, peer);
   if (!result.isolated) {
-    const detail = `${subject.display} is not isolated for ${direction} (no NetworkPolicy with policyType ${direction === 'ingress' ? 'Ingress' : 'Egress'} selects it)`;
-    return {
-      direction,
-      ...pod,
-      isolated: false,
-      allowed: true,
-      isolatedBy: [],
-      allowedBy: [],
-      nearMisses: [],
-      detail,
-    };
+    return open(`${subject.display} is not isolated for ${direction} (no NetworkPolicy with policyType ${direction === 'ingress' ? 'Ingress' : 'Egress'} selects it)`);
   }
   const allowing = result.allowedBy
     .filter((a) => connsAllow(a.conns, protocol, port))
