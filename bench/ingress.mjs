@@ -2,7 +2,7 @@
 // (budget: p99 < 50 µs per request). Run: npm run build && node bench/ingress.mjs [ingresses]
 import { performance } from 'node:perf_hooks';
 import { storeFromTexts } from '../dist/store/index.js';
-import { buildNetworkState } from '../dist/model/build.js';
+import { buildNetworkState } from '../dist/controllers/index.js';
 import { compileRoutes, routeRequest } from '../dist/controllers/ingress/index.js';
 
 const ingresses = Number(process.argv[2] ?? 5000);

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
 import { storeFromTexts } from '../dist/store/index.js';
-import { buildNetworkState } from '../dist/model/build.js';
+import { buildNetworkState } from '../dist/controllers/index.js';
 import { linuxUp, renderKubeProxy } from '../dist/linux/index.js';
 
 function stateOf(docs) {

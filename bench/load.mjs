@@ -2,7 +2,7 @@
 // Run: npm run build && node bench/load.mjs [objects...]
 import { performance } from 'node:perf_hooks';
 import { storeFromTexts } from '../dist/store/index.js';
-import { buildNetworkState } from '../dist/model/build.js';
+import { buildNetworkState } from '../dist/controllers/index.js';
 import { syntheticCluster } from './synthetic.mjs';
 
 const sizes = process.argv.slice(2).map(Number).filter(Boolean);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { loadStore } from '../dist/store/index.js';
-import { buildNetworkState } from '../dist/model/build.js';
+import { buildNetworkState } from '../dist/controllers/index.js';
 import { RunningCluster } from '../dist/proxy/index.js';
 
 const ROOT = join(import.meta.dirname, '..');

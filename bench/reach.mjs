@@ -3,7 +3,7 @@
 // < 1 GiB; one trace < 5 ms p99. Run: npm run build && node bench/reach.mjs [pods...]
 import { performance } from 'node:perf_hooks';
 import { storeFromTexts } from '../dist/store/index.js';
-import { buildNetworkState } from '../dist/model/build.js';
+import { buildNetworkState } from '../dist/controllers/index.js';
 import { compilePolicies } from '../dist/controllers/networkpolicy/index.js';
 import { computeReach, reachFormats } from '../dist/sim/reach/index.js';
 import { createTracer } from '../dist/sim/trace/index.js';

@@ -3,18 +3,9 @@
  * and the cases where spec, nginx and traefik flavours disagree.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  compileRoutes,
-  lintIngresses,
-  routeRequest,
-  tlsFor,
-} from '../src/controllers/ingress/index.js';
-import type {
-  CompileOptions,
-  IngressRequest,
-  RouteDecision,
-  RouteOptions,
-} from '../src/controllers/ingress/index.js';
+import { compileRoutes, lintIngresses } from '../src/controllers/ingress/index.js';
+import { routeRequest, tlsFor } from '../src/model/routing/index.js';
+import type { CompileOptions, IngressRequest, RouteDecision, RouteOptions } from '../src/model/routing/index.js';
 import type { IngressFlavour } from '../src/model/types.js';
 import { controllerFor, ingressState } from './support/ingress-state.js';
 

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildNetworkState } from '../src/model/build.js';
+import { buildNetworkState } from '../src/controllers/index.js';
 import { createTracer } from '../src/sim/trace/index.js';
 import { storeFromTexts } from '../src/store/index.js';
 import { backendsFor } from './support/backends.js';

@@ -5,13 +5,9 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  compileRoutes,
-  lintIngresses,
-  routeRequest,
-  tlsFor,
-} from '../src/controllers/ingress/index.js';
-import type { RouteDecision } from '../src/controllers/ingress/index.js';
+import { compileRoutes, lintIngresses } from '../src/controllers/ingress/index.js';
+import { routeRequest, tlsFor } from '../src/model/routing/index.js';
+import type { RouteDecision } from '../src/model/routing/index.js';
 import type { NetworkState } from '../src/model/types.js';
 import {
   COURSE_INGRESSES,

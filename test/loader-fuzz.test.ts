@@ -14,7 +14,7 @@ import type { Schema } from '../src/api/schema.js';
 import { formatPath, type FieldPath, type SourcePos } from '../src/api/types.js';
 import type { Io } from '../src/cli/context.js';
 import { main } from '../src/cli/main.js';
-import { buildNetworkState } from '../src/model/build.js';
+import { buildNetworkState } from '../src/controllers/index.js';
 import { parseManifestFast } from '../src/store/fast-yaml.js';
 import { parseManifest, storeFromTexts } from '../src/store/index.js';
 

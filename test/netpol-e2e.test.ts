@@ -10,11 +10,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { NetworkPolicySpec, Protocol, StringMap } from '../src/api/types.js';
-import {
-  compilePolicies,
-  connsAllow,
-  connsFromJson,
-} from '../src/controllers/networkpolicy/index.js';
+import { compilePolicies } from '../src/controllers/networkpolicy/index.js';
+import { connsAllow, connsFromJson } from '../src/model/policy/index.js';
 import type { NetworkPolicyState } from '../src/model/types.js';
 import { computeReach } from '../src/sim/reach/index.js';
 import { e2ePodIp, e2eState } from './support/netpol-state.js';

@@ -7,12 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { NetworkPolicySpec, Protocol } from '../src/api/types.js';
 import { diffReach, formatDiffText } from '../src/analysis/diff/index.js';
 import { lintNetworkPolicies } from '../src/analysis/netpol-lint/index.js';
-import {
-  compilePolicies,
-  connsAllow,
-  connsFromJson,
-  evaluateConnection,
-} from '../src/controllers/networkpolicy/index.js';
+import { compilePolicies } from '../src/controllers/networkpolicy/index.js';
+import { connsAllow, connsFromJson, evaluateConnection } from '../src/model/policy/index.js';
 import type { NetworkState, PodState } from '../src/model/types.js';
 import {
   computeReach,

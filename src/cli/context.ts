@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { formatProblem, InputError, type Problem } from '../api/problems.js';
 import { PROFILES } from '../controllers/cluster/index.js';
-import { buildNetworkState } from '../model/build.js';
+import { buildNetworkState } from '../controllers/index.js';
 import type { IngressFlavour, NetworkState, ProfileName } from '../model/types.js';
 import { loadStore, type Store } from '../store/index.js';
 

@@ -6,7 +6,6 @@ export {
   ensureLinuxEnvironment,
   linuxDown,
   linuxUp,
-  type ApplyOptions,
   type ApplyReport,
   type LinuxDownOptions,
   type LinuxLogger,

@@ -5,7 +5,7 @@
  * each guarded by the set of pods its policy selects. Selectors are IP sets and ipBlocks interval
  * sets, so label changes only change set elements; the structure only changes with the policies.
  */
-import { peerSelects, podView, portsConns, type CompiledPeer, type CompiledPolicies, type CompiledRule, type ConnSet, type Direction } from '../controllers/networkpolicy/index.js';
+import { peerSelects, podView, portsConns, type CompiledPeer, type CompiledPolicies, type CompiledRule, type ConnSet, type Direction } from '../model/policy/index.js';
 import { formatIp } from '../model/ip.js';
 import type { Protocol } from '../api/types.js';
 import type { NetworkState, NodeState, PodState } from '../model/types.js';

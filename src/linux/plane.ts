@@ -8,7 +8,6 @@ import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFi
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../api/problems.js';
-import { compilePolicies } from '../controllers/networkpolicy/index.js';
 import type { NetworkState, NodeState } from '../model/types.js';
 import { binderArgv, type SocketSpec } from './binder.js';
 import { buildDnsRecords, resolvConf } from './dns-records.js';
@@ -38,8 +37,6 @@ export interface LinuxUpOptions {
   readonly runtimeDir?: string;
   /** Directory holding the compiled `echo-agent.js` and `probe-agent.js`. @default this module's directory */
   readonly agentDir?: string;
-  /** Let ipBlocks select pods (upstream e2e semantics). @default false, as the simulator */
-  readonly ipBlockSelectsPods?: boolean;
 }
 
 /** Options of `linuxDown`. */
@@ -72,19 +69,13 @@ export interface ApplyReport {
   readonly ms: number;
 }
 
-/** Options of one `apply`. */
-export interface ApplyOptions {
-  /** Switch the ipBlock semantics from now on. @default unchanged */
-  readonly ipBlockSelectsPods?: boolean;
-}
-
 /** A running Linux plane. */
 export interface LinuxPlane {
   readonly names: ClusterNames;
   readonly state: () => NetworkState;
   /** Milliseconds per phase of the last build. */
   readonly timings: Readonly<Record<string, number>>;
-  readonly apply: (next: NetworkState, opts?: ApplyOptions) => Promise<ApplyReport>;
+  readonly apply: (next: NetworkState) => Promise<ApplyReport>;
   readonly probe: (probes: readonly Probe[]) => Promise<ProbeOutcome[]>;
   readonly down: () => Promise<void>;
 }
@@ -207,7 +198,6 @@ class Plane implements LinuxPlane {
   private readonly netpol = new Map<string, NetpolTable | undefined>();
   private dnsText = '';
   private pods = new Map<string, PodPlan>();
-  private ipBlockSelectsPods: boolean;
 
   constructor(state: NetworkState, private readonly opts: LinuxUpOptions) {
     this.current = state;
@@ -215,7 +205,6 @@ class Plane implements LinuxPlane {
     this.dir = clusterDir(opts.runtimeDir ?? DEFAULT_RUNTIME, state.cluster.name);
     this.agentDir = opts.agentDir ?? dirname(fileURLToPath(import.meta.url));
     this.logger = opts.logger ?? SILENT;
-    this.ipBlockSelectsPods = opts.ipBlockSelectsPods ?? false;
   }
 
   state = (): NetworkState => this.current;
@@ -270,7 +259,7 @@ class Plane implements LinuxPlane {
 
   private async syncNft(): Promise<number> {
     const state = this.current;
-    const compiled = compilePolicies(state, { ipBlockSelectsPods: this.ipBlockSelectsPods });
+    const compiled = state.policies;
     let changed = 0;
     await Promise.all(
       state.nodes.map(async (node) => {
@@ -353,9 +342,8 @@ class Plane implements LinuxPlane {
     });
   }
 
-  apply = async (next: NetworkState, opts: ApplyOptions = {}): Promise<ApplyReport> => {
+  apply = async (next: NetworkState): Promise<ApplyReport> => {
     const t0 = performance.now();
-    if (opts.ipBlockSelectsPods !== undefined) this.ipBlockSelectsPods = opts.ipBlockSelectsPods;
     const prev = this.current;
     const layout = (s: NetworkState): string => JSON.stringify([s.cluster.name, s.cluster.cni, s.cluster.nodeCIDR, s.cluster.podCIDR, s.nodes.map((n) => [n.name, n.ip, n.podCIDR])]);
     if (layout(prev) !== layout(next)) {

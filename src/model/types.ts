@@ -12,8 +12,10 @@ import type {
   StringMap,
 } from '../api/types.js';
 import type { Problem } from '../api/problems.js';
-import type { Allocation, Announcements, MetalLBConfig, Pending } from '../controllers/metallb/index.js';
-import type { CertManagerState } from '../controllers/certmanager/index.js';
+import type { Allocation, Announcements, MetalLBConfig, Pending } from './metallb.js';
+import type { CertManagerState } from './certmanager.js';
+import type { IngressRouting } from './routing/types.js';
+import type { CompiledPolicies } from './policy/types.js';
 
 /** Which CNI style the cluster runs. */
 export type CniMode = 'routed' | 'vxlan' | 'bridge';
@@ -234,8 +236,8 @@ export interface MetalLBState {
   readonly announcements: Announcements;
 }
 
-/** The whole computed network. */
-export interface NetworkState {
+/** The whole computed network before its routes and policies are compiled. */
+export interface ReconciledState {
   readonly cluster: ClusterConfig;
   readonly nodes: readonly NodeState[];
   readonly namespaces: readonly NamespaceState[];
@@ -253,4 +255,15 @@ export interface NetworkState {
   readonly objects: readonly KubeObject[];
   /** Findings made while reconciling (conflicts, unresolved references). */
   readonly problems: readonly Problem[];
+}
+
+/**
+ * The whole computed network: the reconciled objects plus their compiled Ingress routes and
+ * NetworkPolicies, made once per reconcile. Every plane reads this and nothing else.
+ */
+export interface NetworkState extends ReconciledState {
+  /** Every ingress controller's compiled routes. */
+  readonly routing: IngressRouting;
+  /** Every NetworkPolicy compiled into matchers. */
+  readonly policies: CompiledPolicies;
 }

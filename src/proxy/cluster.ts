@@ -5,7 +5,7 @@
  */
 import type { NetworkState, PodState } from '../model/types.js';
 import { chooseEndpoint, selectEndpoints, servicePort } from '../model/endpoints.js';
-import { evaluateConnection } from '../controllers/networkpolicy/index.js';
+import { evaluateConnection } from '../model/policy/index.js';
 import { PodPrograms, podKey } from './echo.js';
 import { startAdmin, type AdminEndpoint } from './admin.js';
 import type { MetricsSnapshot } from './metrics.js';

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { StringMap } from '../api/types.js';
-import { routeRequest, tlsFor, normalizeHost, type RouteDecision } from '../controllers/ingress/index.js';
+import { routeRequest, tlsFor, normalizeHost, type RouteDecision } from '../model/routing/index.js';
 import { Metrics } from './metrics.js';
 import { normalizeTarget } from './normalize.js';
 import type { Snapshot, ControllerView, UpstreamChoice } from './snapshot.js';

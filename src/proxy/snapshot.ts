@@ -3,8 +3,8 @@
  * memoized over them (a Service port's eligible endpoints, a hop's NetworkPolicy verdict). Built
  * once per reconcile and swapped atomically; in-flight requests keep the one they started with.
  */
-import { compileRoutes, type IngressRouting, type BackendDecision } from '../controllers/ingress/index.js';
-import { compilePolicies, evaluateConnection, type CompiledPolicies, type ConnectionVerdict, type DirectionVerdict } from '../controllers/networkpolicy/index.js';
+import { type IngressRouting, type BackendDecision } from '../model/routing/index.js';
+import { evaluateConnection, type CompiledPolicies, type ConnectionVerdict, type DirectionVerdict } from '../model/policy/index.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate } from '../model/endpoints.js';
 import type { NetworkState, PodState, ServiceState } from '../model/types.js';
 import { podKey, type PodPortTable } from './echo.js';
@@ -68,8 +68,8 @@ export class Snapshot {
     readonly pods: PodPortTable,
     readonly backends: BackendOverrides = new Map(),
   ) {
-    this.routing = compileRoutes(state);
-    this.policies = compilePolicies(state);
+    this.routing = state.routing;
+    this.policies = state.policies;
     this.controllers = state.cluster.ingressControllers.map((c) => {
       const pod = state.pods
         .filter((p) => p.addon && p.labels['app.kubernetes.io/instance'] === c.name)

@@ -6,7 +6,7 @@
 import { webcrypto, createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import * as x509 from '@peculiar/x509';
-import type { SecretState } from '../controllers/certmanager/index.js';
+import type { SecretState } from '../model/certmanager.js';
 import type { TlsSecret } from './types.js';
 
 /** ingress-nginx's default certificate subject. */

@@ -2,7 +2,7 @@
  * The seams of the L7 plane: the logger it is given, the HTTP-01 responder the ACME issuer plugs
  * in, the certificates it can be handed at runtime, and its options (all defaults in one place).
  */
-import type { SecretState } from '../controllers/certmanager/index.js';
+import type { SecretState } from '../model/certmanager.js';
 
 /** Diagnostics sink (stderr at the CLI edge). */
 export interface Logger {

@@ -6,8 +6,8 @@
  * sums the workers' counters.
  */
 import cluster, { type Worker } from 'node:cluster';
-import { fileURLToPath } from 'node:url';
-import type { NetworkState } from '../model/types.js';
+import type { NetworkState, ReconciledState } from '../model/types.js';
+import { plainState } from '../model/state.js';
 import { accessLogWriter } from './access-log.js';
 import { startAdmin, type AdminEndpoint } from './admin.js';
 import type { L7Plane } from './cluster.js';
@@ -37,8 +37,8 @@ export interface ProxyWorkersOptions {
   readonly accessLog?: string;
   readonly defaultCertificate?: PemPair;
   readonly logger: Logger;
-  /** The worker program. @default the compiled `worker-main.js` beside this module */
-  readonly workerEntry?: string;
+  /** The worker program: a script that calls `serveAsWorker` (kwire's is `cli/up/proxy-worker.js`). */
+  readonly workerEntry: string;
 }
 
 /** What a worker needs to serve, sent once at start. */
@@ -54,8 +54,8 @@ interface WorkerConfig {
 
 /** Messages from the primary to a worker. */
 type ToWorker =
-  | { readonly kind: 'init'; readonly config: WorkerConfig; readonly state: NetworkState; readonly pods: readonly (readonly [string, number])[]; readonly certificates: readonly TlsSecret[]; readonly http01: boolean }
-  | { readonly kind: 'state'; readonly id: number; readonly state: NetworkState; readonly pods: readonly (readonly [string, number])[] }
+  | { readonly kind: 'init'; readonly config: WorkerConfig; readonly state: ReconciledState; readonly pods: readonly (readonly [string, number])[]; readonly certificates: readonly TlsSecret[]; readonly http01: boolean }
+  | { readonly kind: 'state'; readonly id: number; readonly state: ReconciledState; readonly pods: readonly (readonly [string, number])[] }
   | { readonly kind: 'certificates'; readonly id: number; readonly secrets: readonly TlsSecret[] }
   | { readonly kind: 'http01'; readonly id: number; readonly enabled: boolean }
   | { readonly kind: 'http01-key'; readonly id: number; readonly key: string | undefined }
@@ -123,7 +123,7 @@ export class ProxyWorkers implements L7Plane {
       defaultCertificate: options.defaultCertificate ?? (await makeDefaultCertificate()),
     };
     const plane = new ProxyWorkers(pods, state, config, options);
-    cluster.setupPrimary({ exec: options.workerEntry ?? fileURLToPath(new URL('./worker-main.js', import.meta.url)), serialization: 'advanced' });
+    cluster.setupPrimary({ exec: options.workerEntry, serialization: 'advanced' });
     try {
       const listening = await Promise.all(Array.from({ length: Math.max(1, options.workers) }, () => plane.fork()));
       plane.addresses = listening[0] ?? [];
@@ -148,7 +148,7 @@ export class ProxyWorkers implements L7Plane {
         switch (m.kind) {
           case 'hello':
             if (this.stopping) return;
-            this.send(worker, { kind: 'init', config: this.config, state: this.state, pods: [...this.pods.ports], certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
+            this.send(worker, { kind: 'init', config: this.config, state: plainState(this.state), pods: [...this.pods.ports], certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
             return;
           case 'listening':
             started = true;
@@ -235,7 +235,8 @@ export class ProxyWorkers implements L7Plane {
     await this.pods.sync(state);
     this.state = state;
     const pods = [...this.pods.ports];
-    await this.broadcast((id) => ({ kind: 'state', id, state, pods }));
+    const plain = plainState(state);
+    await this.broadcast((id) => ({ kind: 'state', id, state: plain, pods }));
   }
 
   /** Hot-swaps certificates in every worker (and in workers started later). */
@@ -279,15 +280,14 @@ export interface WorkerChannel {
   on(event: 'message', fn: (message: ToWorker) => void): unknown;
 }
 
-function snapshotOf(state: NetworkState, pods: readonly (readonly [string, number])[], backends: ReadonlyMap<string, URL>): Snapshot {
-  return new Snapshot(state, new Map(pods), backends);
-}
+
 
 /**
  * Serves as a proxy worker: waits for the primary's configuration, listens, and follows states,
  * certificates and HTTP-01 updates until told to stop; resolves when stopped.
  */
-export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: NodeJS.WritableStream): Promise<void> {
+export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: NodeJS.WritableStream, compile: (state: ReconciledState) => NetworkState): Promise<void> {
+  const snapshotOf = (state: ReconciledState, pods: readonly (readonly [string, number])[], backends: ReadonlyMap<string, URL>): Snapshot => new Snapshot(compile(state), new Map(pods), backends);
   return new Promise((finished) => {
     let proxy: IngressProxy | undefined;
     let log: ReturnType<typeof accessLogWriter> | undefined;

@@ -6,7 +6,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect as h2connect } from 'node:http2';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { storeFromTexts } from '../../src/store/index.js';
-import { buildNetworkState, type BuildOptions } from '../../src/model/build.js';
+import { buildNetworkState, type BuildOptions } from '../../src/controllers/index.js';
 import type { NetworkState } from '../../src/model/types.js';
 import { makeDefaultCertificate, RunningCluster, type ClusterOptions, type PemPair } from '../../src/proxy/index.js';
 import { readFileSync, readdirSync } from 'node:fs';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { get, getTls, ROOT } from './support.js';
 
-const built = existsSync(join(ROOT, 'dist', 'proxy', 'worker-main.js'));
+const built = existsSync(join(ROOT, 'dist', 'cli', 'up', 'proxy-worker.js'));
 const dir = mkdtempSync(join(tmpdir(), 'kwire-workers-'));
 const inputs = join(dir, 'course');
 let child: ChildProcess | undefined;

@@ -3,6 +3,7 @@
  * IngressClasses, installed controllers and the Services their backends name. Class resolution is
  * the real `resolveIngressClass`.
  */
+import { compileNetwork } from '../../src/controllers/index.js';
 import { parseAllDocuments } from 'yaml';
 import type { IngressSpec, StringMap } from '../../src/api/types.js';
 import { resolveIngressClass } from '../../src/controllers/ingress/index.js';
@@ -141,7 +142,7 @@ export function ingressState(yamlText: string, options: IngressStateOptions = {}
     for (const p of list.split(',')) addPort(key, /^\d+$/.test(p) ? Number(p) : p);
   }
 
-  return {
+  return compileNetwork({
     cluster: clusterWith(controllers),
     nodes: [],
     namespaces: [],
@@ -153,7 +154,7 @@ export function ingressState(yamlText: string, options: IngressStateOptions = {}
     networkPolicies: [],
     objects: [],
     problems: [],
-  };
+  });
 }
 
 function serviceOf(key: string, ports: readonly (number | string)[]): ServiceState {

@@ -3,6 +3,7 @@
  * ports and IPs, and policies. Also the upstream e2e model (namespaces x, y, z; pods `pod=<name>`
  * serving 80/81 on TCP, UDP and SCTP as `serve-<port>-<proto>`).
  */
+import { compileNetwork } from '../../src/controllers/index.js';
 import type { NetworkPolicySpec, Protocol, StringMap } from '../../src/api/types.js';
 import type {
   ClusterConfig,
@@ -112,7 +113,7 @@ export function netpolState(input: TestNetwork): NetworkState {
       name: input.networkPolicy === 'ignored' ? 'flannel' : 'kwire',
     },
   });
-  return {
+  return compileNetwork({
     cluster,
     nodes: [
       {
@@ -132,7 +133,7 @@ export function netpolState(input: TestNetwork): NetworkState {
     networkPolicies: input.policies ?? [],
     objects: [],
     problems: [],
-  };
+  });
 }
 
 const E2E_NAMESPACES = ['x', 'y', 'z'];

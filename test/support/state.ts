@@ -1,7 +1,7 @@
 /**
  * Test support: manifests (as YAML text) → store → NetworkState, the way the CLI builds it.
  */
-import { buildNetworkState, type BuildOptions } from '../../src/model/build.js';
+import { buildNetworkState, type BuildOptions } from '../../src/controllers/index.js';
 import type { NetworkState } from '../../src/model/types.js';
 import { storeFromTexts, type Store } from '../../src/store/index.js';
 import type { Io } from '../../src/cli/context.js';

@@ -3,7 +3,7 @@
  * policies responsible (read from both documents' explain data). External peers are first cut at
  * the boundaries of both documents, so different ipBlock cuts compare address by address.
  */
-import { connsFromJson, connsToJson, formatConns, isNoConns, sameConns, subtractConns, type ConnsJson } from '../../controllers/networkpolicy/index.js';
+import { connsFromJson, connsToJson, formatConns, isNoConns, sameConns, subtractConns, type ConnsJson } from '../../model/policy/index.js';
 import { normalizeRanges, parseCidr, type IpFamily, type IpRange } from '../../model/ip.js';
 import {
   externalId,

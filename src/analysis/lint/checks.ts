@@ -5,9 +5,9 @@
 import type { Problem, Severity } from '../../api/problems.js';
 import { compileSelector } from '../../model/selectors.js';
 import type { NetworkState, PodState, ServiceState } from '../../model/types.js';
-import { compileRoutes, lintIngresses } from '../../controllers/ingress/index.js';
+import { lintIngresses } from '../../controllers/ingress/index.js';
 import { lintCertificates } from '../../controllers/certmanager/index.js';
-import { compilePolicies, evaluateConnection } from '../../controllers/networkpolicy/index.js';
+import { evaluateConnection } from '../../model/policy/index.js';
 import { lintNetworkPolicies } from '../netpol-lint/index.js';
 
 /** One lint check. */
@@ -100,8 +100,7 @@ export const ingressChecks: readonly LintCheck[] = [
     severity: 'warning',
     summary: 'Ingress annotations, classes, routing conflicts and TLS hosts',
     run(state) {
-      const routing = compileRoutes(state);
-      return [...routing.problems, ...lintIngresses(state, routing)];
+      return [...state.routing.problems, ...lintIngresses(state, state.routing)];
     },
   },
 ];
@@ -113,8 +112,7 @@ export const networkPolicyChecks: readonly LintCheck[] = [
     severity: 'warning',
     summary: 'NetworkPolicies selecting nothing, peers matching nothing, no DNS allowance, ineffective ipBlocks, duplicates',
     run(state) {
-      const compiled = compilePolicies(state);
-      return [...compiled.problems, ...lintNetworkPolicies(state, compiled)];
+      return [...state.policies.problems, ...lintNetworkPolicies(state, state.policies)];
     },
   },
 ];
@@ -157,7 +155,7 @@ export const certificateChecks: readonly LintCheck[] = [
     run(state) {
       const cm = state.certManager;
       if (!cm || cm.challenges.length === 0) return [];
-      const compiled = compilePolicies(state);
+      const compiled = state.policies;
       if (!compiled.enforced) return [];
       const out: Problem[] = [];
       const seen = new Set<string>();

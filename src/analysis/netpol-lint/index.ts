@@ -6,7 +6,7 @@
  * KW-NP009 fully shadowed · KW-NP010 unparsable CIDR (from compiling).
  */
 import type { Severity, Problem } from '../../api/problems.js';
-import { classifyPods, connsAllow, externalView, intersectConns, isNoConns, namespaceLabelsOf, peerSelects, ruleConns, ruleSelects, sameConns, selectingPolicies, judgeDirection, unionConns, NO_CONNS, type CompiledPeer, type CompiledPolicies, type CompiledPolicy, type CompiledRule, type ConnSet, type Direction, type PeerView, type PodClass } from '../../controllers/networkpolicy/index.js';
+import { classifyPods, connsAllow, externalView, intersectConns, isNoConns, namespaceLabelsOf, peerSelects, ruleConns, ruleSelects, sameConns, selectingPolicies, judgeDirection, unionConns, NO_CONNS, type CompiledPeer, type CompiledPolicies, type CompiledPolicy, type CompiledRule, type ConnSet, type Direction, type PeerView, type PodClass } from '../../model/policy/index.js';
 import { ipSetIntersect, ipSetIsEmpty, parseCidr, type IpSet } from '../../model/ip.js';
 import type { NetworkState } from '../../model/types.js';
 import { externalAtoms } from '../../sim/reach/index.js';

@@ -3,7 +3,6 @@
  */
 import { Option, type Command } from 'commander';
 import { diffFormats, diffReach } from '../../analysis/diff/index.js';
-import { compilePolicies } from '../../controllers/networkpolicy/index.js';
 import { computeReach } from '../../sim/reach/index.js';
 import { loadState, type InputFlags, type Io } from '../context.js';
 import { PROFILES } from '../../controllers/cluster/index.js';
@@ -21,7 +20,7 @@ export async function runDiff(oldPath: string, newPath: string, flags: DiffFlags
   const reachOf = async (path: string) => {
     const input: InputFlags = { filename: [path], recursive: flags.recursive, profile: flags.profile };
     const { state } = await loadState(input, io);
-    return computeReach(state, compilePolicies(state), { granularity: flags.granularity, explain: true });
+    return computeReach(state, state.policies, { granularity: flags.granularity, explain: true });
   };
   const before = await reachOf(oldPath);
   const after = await reachOf(newPath);

@@ -6,7 +6,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { InputError, type Problem } from '../../api/problems.js';
 import { allChecks, lintFormats, runLint, SEVERITY_RANK, type LintFormat } from '../../analysis/lint/index.js';
-import { buildNetworkState } from '../../model/build.js';
+import { buildNetworkState } from '../../controllers/index.js';
 import { loadStore } from '../../store/index.js';
 import { inputOptions, type InputFlags, type Io } from '../context.js';
 import { VERSION } from '../version.js';

@@ -4,7 +4,6 @@
 import { Option, type Command } from 'commander';
 import { InputError } from '../../api/problems.js';
 import type { Protocol } from '../../api/types.js';
-import { compilePolicies } from '../../controllers/networkpolicy/index.js';
 import { computeReach, reachFormats, type ReachFormat, type ReachOptions } from '../../sim/reach/index.js';
 import { inputOptions, loadState, type InputFlags, type Io } from '../context.js';
 
@@ -31,8 +30,7 @@ export function parsePortFilter(text: string): ReachOptions['port'] {
 /** Runs `reach`. */
 export async function runReach(flags: ReachFlags, io: Io): Promise<number> {
   const { state } = await loadState(flags, io);
-  const compiled = compilePolicies(state);
-  const reach = computeReach(state, compiled, {
+  const reach = computeReach(state, state.policies, {
     granularity: flags.granularity,
     from: flags.from,
     to: flags.to,
@@ -41,7 +39,7 @@ export async function runReach(flags: ReachFlags, io: Io): Promise<number> {
     addons: flags.addons,
     explain: flags.explain,
   });
-  if (!compiled.enforced) io.err(`note: the CNI (${compiled.cniName}) ignores NetworkPolicies: every pod reaches every pod`);
+  if (!state.policies.enforced) io.err(`note: the CNI (${state.policies.cniName}) ignores NetworkPolicies: every pod reaches every pod`);
   io.out(reachFormats[flags.output](reach).trimEnd());
   return 0;
 }

@@ -4,7 +4,7 @@
  * ingress proxy, and issued certificates are swapped into its SNI map as they arrive.
  */
 import { createAcmeIssuer, createHttp01Responder, startLabAcmeServer, type AcmeIssuer, type IssuedSecret, type LabAcmeServer } from '../../acme/index.js';
-import type { CertManagerState } from '../../controllers/certmanager/index.js';
+import type { CertManagerState } from '../../model/certmanager.js';
 import type { NetworkState } from '../../model/types.js';
 import type { L7Plane, Logger } from '../../proxy/index.js';
 

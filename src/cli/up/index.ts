@@ -4,6 +4,7 @@
  * inputs live, and stops on SIGINT/SIGTERM. `--detach` returns once the detached copy is ready.
  */
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { openSync, watch, type FSWatcher } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -153,7 +154,7 @@ export async function runUp(flags: UpFlags, io: Io, env: UpEnvironment): Promise
   let up: L7Plane;
   try {
     up = workers
-      ? await ProxyWorkers.start(state, { ...listen, workers, ...(accessPath === 'none' ? {} : { accessLog: accessPath }) })
+      ? await ProxyWorkers.start(state, { ...listen, workers, workerEntry: fileURLToPath(new URL('./proxy-worker.js', import.meta.url)), ...(accessPath === 'none' ? {} : { accessLog: accessPath }) })
       : await RunningCluster.start(state, { ...listen, ...(log ? { accessLog: log.write } : {}) });
   } catch (err) {
     await log?.close();

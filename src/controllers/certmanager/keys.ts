@@ -20,7 +20,8 @@ import {
 import { bigintToBytes, bytesToBigint } from './der.js';
 
 /** cert-manager's private key algorithms. */
-export type KeyAlgorithm = 'RSA' | 'ECDSA' | 'Ed25519';
+import type { KeyAlgorithm } from '../../model/certmanager.js';
+export type { KeyAlgorithm };
 
 /** What key to make: algorithm and size (RSA modulus bits, ECDSA curve bits; 0 for Ed25519). */
 export interface KeySpec {

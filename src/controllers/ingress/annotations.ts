@@ -6,10 +6,10 @@
 import type { Problem } from '../../api/problems.js';
 import { quote } from '../../api/problems.js';
 import type { IngressFlavour, IngressState } from '../../model/types.js';
-import { compileSourceRange } from './cidr.js';
-import { compileRegex } from './paths.js';
+import { compileSourceRange } from '../../model/routing/cidr.js';
+import { compileRegex } from '../../model/routing/paths.js';
 import { INGRESS_CODES, annotationPath, ingressProblem } from './problems.js';
-import type { CanaryPolicy, SourceRange, UpstreamProtocol } from './types.js';
+import type { CanaryPolicy, SourceRange, UpstreamProtocol } from '../../model/routing/types.js';
 
 /** ingress-nginx annotation prefix. */
 export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';

@@ -9,7 +9,7 @@ import type {
   IngressControllerConfig,
   IngressFlavour,
   IngressState,
-  NetworkState,
+  ReconciledState,
 } from '../../model/types.js';
 import type { NginxOptions, TraefikOptions } from './annotations.js';
 import { NGINX_PREFIX, readNginxOptions, readTraefikOptions } from './annotations.js';
@@ -22,7 +22,7 @@ import {
   nginxRegexPath,
   regexPath,
   stringPrefix,
-} from './paths.js';
+} from '../../model/routing/paths.js';
 import { INGRESS_CODES, ingressProblem } from './problems.js';
 import type {
   CanaryRoute,
@@ -37,10 +37,10 @@ import type {
   RouteServer,
   RouteTarget,
   TlsBinding,
-} from './types.js';
+} from '../../model/routing/types.js';
 
 /** Compiles the routes of every installed ingress controller from the Ingresses it serves. */
-export function compileRoutes(state: NetworkState, options: CompileOptions = {}): IngressRouting {
+export function compileRoutes(state: ReconciledState, options: CompileOptions = {}): IngressRouting {
   const problems: Problem[] = [];
   const controllers = new Map<string, ControllerRouting>();
   for (const config of state.cluster.ingressControllers) {

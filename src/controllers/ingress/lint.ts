@@ -9,7 +9,7 @@ import type { IngressState, NetworkState } from '../../model/types.js';
 import { auditAnnotations } from './annotations.js';
 import { INGRESS_CLASS_ANNOTATION } from './class.js';
 import { INGRESS_CODES, annotationPath, ingressProblem } from './problems.js';
-import type { IngressRouting } from './types.js';
+import type { IngressRouting } from '../../model/routing/types.js';
 
 /** Lints the Ingresses of a state against its compiled routes; findings carry stable KW-ING codes. */
 export function lintIngresses(state: NetworkState, routing: IngressRouting): Problem[] {

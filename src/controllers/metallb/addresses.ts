@@ -3,15 +3,8 @@
  * and how many addresses of a range MetalLB may hand out. Arithmetic comes from `model/ip`.
  */
 import { familyBits, familyName, maskAddress, parseIp, type IpFamily } from '../../model/ip.js';
-
-/** An inclusive range of addresses of one family: one `addresses` entry of an IPAddressPool. */
-export interface AddressRange {
-  readonly family: IpFamily;
-  readonly first: bigint;
-  readonly last: bigint;
-  /** The entry as written. */
-  readonly text: string;
-}
+import type { AddressRange } from '../../model/metallb.js';
+export type { AddressRange } from '../../model/metallb.js';
 
 /** Parses `A.B.C.D/N`, `X::/N` or `first-last`; returns an error message when invalid. */
 export function parseAddressRange(text: string): AddressRange | string {

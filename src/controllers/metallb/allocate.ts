@@ -9,30 +9,8 @@ import { quote } from '../../api/problems.js';
 import { type AddressPool, type MetalLBConfig, poolAdmits, poolHasFamily } from './config.js';
 import { familyName, formatIp, parseIp, type IpAddress, type IpFamily } from '../../model/ip.js';
 import { isBuggyIP, usableCount } from './addresses.js';
-
-/** An address (or a dual-stack pair) given to a Service. */
-export interface Allocation {
-  readonly kind: 'allocated';
-  /** Canonical addresses, in the order of `status.loadBalancer.ingress`. */
-  readonly ips: readonly string[];
-  /** The pool they came from (`metallb.io/ip-allocated-from-pool`). */
-  readonly pool: string;
-  /** Whether the Service asked for these addresses (`metallb.io/loadBalancerIPs` or `spec.loadBalancerIP`). */
-  readonly requested: boolean;
-  readonly sharingKey?: string;
-  /** Other Services holding one of the same addresses, `ns/name`, sorted. */
-  readonly sharedWith: readonly string[];
-}
-
-/** A Service left `<pending>`, with why. */
-export interface Pending {
-  readonly kind: 'pending';
-  /** Stable code (`KW-LB03x`). */
-  readonly code: string;
-  readonly reason: string;
-  /** True when MetalLB does not handle the Service at all (another loadBalancerClass). */
-  readonly ignored: boolean;
-}
+import type { Allocation, Pending } from '../../model/metallb.js';
+export type { Allocation, Pending } from '../../model/metallb.js';
 
 /** A LoadBalancer Service as the allocator reads it: ServiceState plus the spec fields it needs. */
 export type LoadBalancerService = ServiceState & {

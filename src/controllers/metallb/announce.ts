@@ -16,70 +16,12 @@ import {
 import { type Allocation, type Pending, serviceKey } from './allocate.js';
 import { formatIp, maskAddress, parseIp } from '../../model/ip.js';
 import { anyMatches } from './selector.js';
+import type { AnnouncementMode, L2Announcement, BGPRoute, IPAnnouncement, Announcements } from '../../model/metallb.js';
+export type { AnnouncementMode, L2Announcement, BGPRoute, IPAnnouncement, Announcements } from '../../model/metallb.js';
 
 /** Nodes with this label never announce LoadBalancer IPs (MetalLB honours it in both modes). */
 export const excludeFromLoadBalancersLabel =
   'node.kubernetes.io/exclude-from-external-load-balancers';
-
-/** How an IP is announced. */
-export type AnnouncementMode = 'l2' | 'bgp';
-
-/** The layer 2 election for one IP. */
-export interface L2Announcement {
-  /** The node that answers ARP/NDP for the IP. */
-  readonly winner: string;
-  /** Eligible nodes in election order (the winner first). */
-  readonly candidates: readonly string[];
-  /** The string hashed with each node name: `sha256(node + "#" + key)`, the Service's first IP. */
-  readonly electionKey: string;
-  /** Interfaces the winner announces on; empty means every interface. */
-  readonly interfaces: readonly string[];
-  /** L2Advertisements that cover the IP. */
-  readonly advertisements: readonly string[];
-}
-
-/** One route a node advertises to one BGPPeer. */
-export interface BGPRoute {
-  readonly node: string;
-  readonly peer: string;
-  readonly peerAddress?: string;
-  /** The advertised prefix after aggregation, e.g. `198.51.100.0/24`. */
-  readonly prefix: string;
-  /** The node's IP. */
-  readonly nextHop: string;
-  /** Sorted, normalized (`65000:100`, `large:1:2:3`). */
-  readonly communities: readonly string[];
-  /** Sent to internal (iBGP) peers only, as RFC 4271 says. */
-  readonly localPref?: number;
-  readonly advertisements: readonly string[];
-  /** Services (`ns/name`) whose IPs the prefix covers. */
-  readonly services: readonly string[];
-}
-
-/** How one IP of one Service reaches the outside. */
-export interface IPAnnouncement {
-  readonly ip: string;
-  readonly service: string;
-  readonly pool: string;
-  /** `l2` when a node answers ARP/NDP for it, else `bgp` when routes carry it, else undefined. */
-  readonly mode?: AnnouncementMode;
-  readonly modes: readonly AnnouncementMode[];
-  /** Nodes announcing it (the L2 winner and every BGP-advertising node), sorted. */
-  readonly announcedBy: readonly string[];
-  readonly l2?: L2Announcement;
-  /** Prefixes carrying the IP to BGP peers, sorted. */
-  readonly bgpPrefixes: readonly string[];
-}
-
-/** Everything MetalLB's speakers announce. */
-export interface Announcements {
-  /** Per Service (`ns/name`), one entry per allocated IP. */
-  readonly byService: ReadonlyMap<string, readonly IPAnnouncement[]>;
-  /** Every BGP route, sorted by node, peer and prefix. */
-  readonly routes: readonly BGPRoute[];
-  /** Assigned IPs announced by nobody, with the reason. */
-  readonly problems: readonly Problem[];
-}
 
 /** What `announce` needs. */
 export interface AnnounceInput {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deployment, docs, service, stateOf, storeOf } from '../../../test/support/state.js';
-import { buildNetworkState } from '../../model/build.js';
+import { buildNetworkState } from '../index.js';
 import { parseIp } from '../../model/ip.js';
 import { clusterIPStaticBand, nodePortStaticBand } from './index.js';
 

@@ -3,7 +3,7 @@
  * into equivalence classes first; each class or atom pair is judged by the ReachEngine (engine.ts).
  */
 import type { NetworkState, PodState } from '../../model/types.js';
-import { ALL_CONNS, NO_CONNS, PROTOCOLS, classifyPods, connsOf, connsToJson, externalView, formatRef, intersectConns, isNoConns, sameConns, unionConns, type CompiledPolicies, type ConnSet, type ConnsJson } from '../../controllers/networkpolicy/index.js';
+import { ALL_CONNS, NO_CONNS, PROTOCOLS, classifyPods, connsOf, connsToJson, externalView, formatRef, intersectConns, isNoConns, sameConns, unionConns, type CompiledPolicies, type ConnSet, type ConnsJson } from '../../model/policy/index.js';
 import { parseCidr, parseIp } from '../../model/ip.js';
 import { ALL_ID, NO_ID, ReachEngine, type Side, type Unit } from './engine.js';
 import { externalAtoms, type ExternalAtom } from './externals.js';

@@ -1,15 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Protocol } from '../../api/types.js';
-import {
-  ALL_CONNS,
-  NO_CONNS,
-  connsOf,
-  intersectConns,
-  sameConns,
-  unionConns,
-  type ConnSet,
-} from '../../controllers/networkpolicy/index.js';
+import { ALL_CONNS, NO_CONNS, connsOf, intersectConns, sameConns, unionConns, type ConnSet } from '../../model/policy/index.js';
 import { ALL_ID, ConnsPool, NO_ID } from './engine.js';
 
 const protocol = fc.constantFrom<Protocol>('TCP', 'UDP', 'SCTP');

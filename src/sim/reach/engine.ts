@@ -3,7 +3,7 @@
  * classes and external atoms) its peers select. A unit pair is then judged with a few bit tests and
  * memoized set operations, never by re-matching selectors.
  */
-import { ALL_CONNS, NO_CONNS, connsKey, intersectConns, portsConns, unionConns, type CompiledPeer, type CompiledPolicies, type CompiledPolicy, type CompiledRule, type ConnSet, type Direction, type PeerView, type PolicyRef, type RuleAllowance } from '../../controllers/networkpolicy/index.js';
+import { ALL_CONNS, NO_CONNS, connsKey, intersectConns, portsConns, unionConns, type CompiledPeer, type CompiledPolicies, type CompiledPolicy, type CompiledRule, type ConnSet, type Direction, type PeerView, type PolicyRef, type RuleAllowance } from '../../model/policy/index.js';
 import type { CompiledSelector } from '../../model/selectors.js';
 import { familyRanges, ipSetContains, rangesCover } from '../../model/ip.js';
 

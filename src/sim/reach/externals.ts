@@ -1,5 +1,5 @@
 /** External peers: the address space outside the pod CIDR, cut at every ipBlock boundary. */
-import type { CompiledPolicies } from '../../controllers/networkpolicy/index.js';
+import type { CompiledPolicies } from '../../model/policy/index.js';
 import { formatIp, maxAddress, normalizeRanges, parseIp, rangeToCidrs, subtractRanges, type IpFamily, type IpRange } from '../../model/ip.js';
 import type { NetworkState } from '../../model/types.js';
 

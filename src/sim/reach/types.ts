@@ -1,6 +1,6 @@
 /** The `Reachability` document (DESIGN.md's `kwire reach -o json` contract) and reach options. */
 import type { Protocol } from '../../api/types.js';
-import type { ConnsJson } from '../../controllers/networkpolicy/index.js';
+import type { ConnsJson } from '../../model/policy/index.js';
 
 /** Pod or workload granularity. */
 export type Granularity = 'workload' | 'pod';

@@ -5,8 +5,8 @@
  */
 import { InputError } from '../../api/problems.js';
 import type { Protocol } from '../../api/types.js';
-import { compileRoutes, routeRequest, tlsFor, type IngressRouting, type RouteServer } from '../../controllers/ingress/index.js';
-import { compilePolicies, evaluateConnection, formatRef, type CompiledPolicies, type DirectionVerdict } from '../../controllers/networkpolicy/index.js';
+import { routeRequest, tlsFor, type IngressRouting, type RouteServer } from '../../model/routing/index.js';
+import { evaluateConnection, formatRef, type CompiledPolicies, type DirectionVerdict } from '../../model/policy/index.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate, type Entry } from '../../model/endpoints.js';
 import { ipSetContains, ipSetOf, isIp, parseCidr, parseIp, type IpSet } from '../../model/ip.js';
 import type { NetworkState, PodState, ServiceState } from '../../model/types.js';
@@ -53,8 +53,7 @@ function usage(message: string, hint?: string): InputError {
 
 /** Builds a tracer for a state. */
 export function createTracer(state: NetworkState, certificates?: CertificateLookup): Tracer {
-  const policies = compilePolicies(state);
-  const routing = compileRoutes(state);
+  const { policies, routing } = state;
   const podsByIp = new Map(state.pods.filter((p) => p.ip && !p.hostNetwork).map((p) => [p.ip, p]));
   const svcByIp = new Map(state.services.filter((s) => s.clusterIP && s.clusterIP !== 'None').map((s) => [s.clusterIP, s]));
   const lbByIp = new Map<string, ServiceState>();

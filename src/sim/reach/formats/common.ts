@@ -1,9 +1,5 @@
 /** Helpers shared by the reach output formats. */
-import {
-  connsFromJson,
-  formatConns,
-  type ConnsJson,
-} from '../../../controllers/networkpolicy/index.js';
+import { connsFromJson, formatConns, type ConnsJson } from '../../../model/policy/index.js';
 import type { DirectionExplain, PairExplain, Reachability, ReachPeer } from '../types.js';
 
 /** Renders a `Reachability` document for people or tools. */

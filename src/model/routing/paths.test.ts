@@ -8,7 +8,6 @@ import {
   stringPrefix,
 } from './paths.js';
 import { normalizeHost } from './route.js';
-import { parseNginxSize } from './annotations.js';
 
 describe('matchesPath', () => {
   it.each([
@@ -56,16 +55,5 @@ describe('request normalization', () => {
     [null, ''],
   ])('host %j is %j', (host, want) => {
     expect(normalizeHost(host)).toBe(want);
-  });
-
-  it.each([
-    ['1m', 1048576],
-    ['10K', 10240],
-    ['2g', 2 * 1024 ** 3],
-    ['12', 12],
-    ['1.5m', undefined],
-    ['m', undefined],
-  ])('nginx size %s is %s bytes', (text, bytes) => {
-    expect(parseNginxSize(text)).toBe(bytes);
   });
 });

@@ -2,7 +2,7 @@
  * Source ranges for `whitelist-source-range` / `denylist-source-range`: CIDRs compiled once into an
  * address set, a client address tested by integer comparison.
  */
-import { familyBits, ipSetContains, ipSetOf, parseCidr, parseIp, type Cidr, type IpAddress } from '../../model/ip.js';
+import { familyBits, ipSetContains, ipSetOf, parseCidr, parseIp, type Cidr, type IpAddress } from '../ip.js';
 import type { SourceRange } from './types.js';
 
 const V4_MAPPED = 0xffff_0000_0000n;

@@ -1,6 +1,6 @@
 /** Evaluating compiled policies: peer matching, one direction at one pod, one connection. */
 import type { Protocol, StringMap } from '../../api/types.js';
-import type { PodState } from '../../model/types.js';
+import type { PodState } from '../types.js';
 import {
   namespaceLabelsOf,
   portsConns,
@@ -11,7 +11,7 @@ import {
   type Direction,
   type PolicyRef,
   type RuleRef,
-} from './compile.js';
+} from './types.js';
 import {
   ALL_CONNS,
   connsAllow,
@@ -31,7 +31,7 @@ import {
   type IpAddress,
   type IpFamily,
   type IpRange,
-} from '../../model/ip.js';
+} from '../ip.js';
 
 /** A container port as policies see it. */
 export interface PodPort {

@@ -5,8 +5,8 @@
  */
 import type { HTTPIngressPath, StringMap } from '../../api/types.js';
 import type { Problem } from '../../api/problems.js';
-import type { IpSet } from '../../model/ip.js';
-import type { IngressFlavour } from '../../model/types.js';
+import type { IpSet } from '../ip.js';
+import type { IngressFlavour } from '../types.js';
 
 /** An Ingress by namespace and name. */
 export interface IngressRef {

@@ -4,14 +4,17 @@
  */
 import type { Problem } from '../api/problems.js';
 import type { FieldPath, KubeObject, NetworkPolicySpec, SourcePos } from '../api/types.js';
-import { addonObjects, resolveCluster } from '../controllers/cluster/index.js';
-import { assignLoadBalancers } from '../controllers/loadbalancer/index.js';
-import { reconcileEndpointSlices, reconcileServices } from '../controllers/services/index.js';
-import { reconcilePods } from '../controllers/workloads/index.js';
-import { reconcileCertificates } from '../controllers/certmanager/index.js';
-import { resolveIngressClasses } from '../controllers/ingressclass/index.js';
-import { formatIp, parseCidr, subnet } from './ip.js';
-import type { IngressFlavour, NamespaceState, NetworkState, NodeState, ProfileName } from './types.js';
+import { addonObjects, resolveCluster } from './cluster/index.js';
+import { assignLoadBalancers } from './loadbalancer/index.js';
+import { reconcileEndpointSlices, reconcileServices } from './services/index.js';
+import { reconcilePods } from './workloads/index.js';
+import { reconcileCertificates } from './certmanager/index.js';
+import { resolveIngressClasses } from './ingressclass/index.js';
+import { compileRoutes } from './ingress/index.js';
+import { compilePolicies } from './networkpolicy/index.js';
+import { formatIp, parseCidr, subnet } from '../model/ip.js';
+import { plainState } from '../model/state.js';
+import type { IngressFlavour, NamespaceState, NetworkState, NodeState, ProfileName, ReconciledState } from '../model/types.js';
 
 /** Options of one reconcile, read once at the CLI edge. */
 export interface BuildOptions {
@@ -21,7 +24,26 @@ export interface BuildOptions {
   readonly now?: string;
   /** Seed for certificate keys and serials: same inputs and seed, byte-identical Secrets. */
   readonly seed?: string;
+  /** Let ipBlocks select in-cluster pods (upstream e2e reading). @default false (DESIGN.md) */
+  readonly ipBlockSelectsPods?: boolean;
 }
+
+/** How the compiled parts of a state are made. */
+export interface CompileNetworkOptions {
+  /** @default false */
+  readonly ipBlockSelectsPods?: boolean;
+}
+
+/**
+ * Compiles a reconciled state's Ingress routes and NetworkPolicies: the NetworkState every plane
+ * reads. Also used where a state crosses a process boundary (compiled matchers are closures).
+ */
+export function compileNetwork(state: ReconciledState, opts: CompileNetworkOptions = {}): NetworkState {
+  const plain = plainState(state);
+  return { ...plain, routing: compileRoutes(plain), policies: compilePolicies(plain, { ipBlockSelectsPods: opts.ipBlockSelectsPods ?? false }) };
+}
+
+
 
 /** What the store gives the builder. */
 export interface BuildInput {
@@ -31,7 +53,7 @@ export interface BuildInput {
   readonly locate?: (o: KubeObject, path: FieldPath) => SourcePos | undefined;
 }
 
-function nodesOf(config: NetworkState['cluster'], objects: readonly KubeObject[], sourceOf: BuildInput['sourceOf']): NodeState[] {
+function nodesOf(config: ReconciledState['cluster'], objects: readonly KubeObject[], sourceOf: BuildInput['sourceOf']): NodeState[] {
   const nodeRange = parseCidr(config.nodeCIDR);
   const given = objects.filter((o) => o.kind === 'Node');
   const configs = given.length
@@ -71,8 +93,13 @@ function namespacesOf(objects: readonly KubeObject[], sourceOf: BuildInput['sour
   return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** Builds the NetworkState of the inputs. */
+/** Builds the NetworkState of the inputs: reconciled, then its routes and policies compiled once. */
 export function buildNetworkState(input: BuildInput, opts: BuildOptions = {}): NetworkState {
+  return compileNetwork(reconcile(input, opts), opts);
+}
+
+/** Runs the controllers in dependency order: the reconciled objects, not yet compiled. */
+function reconcile(input: BuildInput, opts: BuildOptions): ReconciledState {
   const problems: Problem[] = [];
   const cluster = resolveCluster({ objects: input.objects, profile: opts.profile, ingressFlavour: opts.ingressFlavour, now: opts.now, sourceOf: input.sourceOf });
   problems.push(...cluster.problems);
