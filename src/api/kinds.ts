@@ -2,6 +2,7 @@
  * The kinds kwire understands: their group/version, scope, and the structural schema of their
  * body (the networking-relevant subset of the upstream OpenAPI, trimmed by hand; see docs/adr/0002).
  */
+import { CNI_MODES, CONTROLLER_SERVICE_TYPES, INGRESS_FLAVOURS, LOAD_BALANCER_MODES, POLICY_ENFORCEMENT, PROFILE_NAMES } from './cluster.js';
 import { s, type Schema } from './schema.js';
 
 /** What kwire knows about one kind. */
@@ -171,14 +172,14 @@ const table: KindInfo[] = [
     groups: ['kwire.dev/v1alpha1'],
     namespaced: false,
     schema: s.obj({
-      profile: s.str(['kwire', 'minikube', 'k3s', 'cloud']),
+      profile: s.str(PROFILE_NAMES),
       nodes: any,
       podCIDR: s.str(),
       serviceCIDR: s.str(),
       nodePortRange: s.str(),
-      cni: s.obj({ mode: s.str(['routed', 'vxlan', 'bridge']), networkPolicy: s.str(['enforced', 'ignored']), name: s.str() }),
-      ingressControllers: s.arr(s.obj({ name: s.str(), flavour: s.str(['spec', 'nginx', 'traefik']), className: s.str(), controller: s.str(), default: s.bool(), serviceType: s.str(['LoadBalancer', 'NodePort']) })),
-      loadBalancer: s.obj({ mode: s.str(['none', 'metallb', 'servicelb', 'cloud']), pool: s.str() }),
+      cni: s.obj({ mode: s.str(CNI_MODES), networkPolicy: s.str(POLICY_ENFORCEMENT), name: s.str() }),
+      ingressControllers: s.arr(s.obj({ name: s.str(), flavour: s.str(INGRESS_FLAVOURS), className: s.str(), controller: s.str(), default: s.bool(), serviceType: s.str(CONTROLLER_SERVICE_TYPES) })),
+      loadBalancer: s.obj({ mode: s.str(LOAD_BALANCER_MODES), pool: s.str() }),
     }),
   },
 ];

@@ -4,7 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { formatProblem, InputError, type Problem } from '../api/problems.js';
-import { PROFILES } from '../controllers/cluster/index.js';
+import { INGRESS_FLAVOURS, PROFILE_NAMES } from '../api/cluster.js';
 import { buildNetworkState } from '../controllers/index.js';
 import type { IngressFlavour, NetworkState, ProfileName } from '../model/types.js';
 import { loadStore, type Store } from '../store/index.js';
@@ -40,8 +40,8 @@ export function inputOptions(cmd: Command): Command {
     .option('-R, --recursive', 'read directories given with -f recursively')
     .option('-n, --namespace <ns>', 'only show objects of this namespace (objects that name none are in "default")')
     .option('-A, --all-namespaces', 'show objects of every namespace')
-    .addOption(new Option('--profile <name>', 'cluster profile').choices(PROFILES as string[]))
-    .addOption(new Option('--ingress-flavour <flavour>', "the default ingress controller's flavour for this command").choices(['spec', 'nginx', 'traefik']))
+    .addOption(new Option('--profile <name>', 'cluster profile').choices(PROFILE_NAMES))
+    .addOption(new Option('--ingress-flavour <flavour>', "the default ingress controller's flavour for this command").choices(INGRESS_FLAVOURS))
     .option('--now <time>', 'fixed current time (ISO 8601) for reproducible certificates')
     .option('--seed <text>', 'derive certificate keys and serials from this seed: byte-identical output across runs');
 }

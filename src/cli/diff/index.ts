@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { diffFormats, diffReach } from '../../analysis/diff/index.js';
 import { computeReach } from '../../sim/reach/index.js';
 import { loadState, type InputFlags, type Io } from '../context.js';
-import { PROFILES } from '../../controllers/cluster/index.js';
+import { PROFILE_NAMES } from '../../api/cluster.js';
 import type { ProfileName } from '../../model/types.js';
 
 interface DiffFlags {
@@ -39,7 +39,7 @@ export function registerDiff(program: Command, io: Io, done: (p: Promise<number>
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(new Option('--granularity <level>', 'peers are workloads or pods').choices(['workload', 'pod']).default('workload'))
     .option('-R, --recursive', 'read directories recursively')
-    .addOption(new Option('--profile <name>', 'cluster profile').choices(PROFILES))
+    .addOption(new Option('--profile <name>', 'cluster profile').choices(PROFILE_NAMES))
     .action((oldPath: string, newPath: string, flags: DiffFlags) => {
       done(runDiff(oldPath, newPath, flags, io));
     });

@@ -3,6 +3,7 @@
  * ClusterConfig, and the add-on objects (ingress controllers, kube-dns, the default MetalLB pool)
  * that the profile installs, written as ordinary manifests so every controller treats them alike.
  */
+import { PROFILE_NAMES } from '../../api/cluster.js';
 import type { Problem } from '../../api/problems.js';
 import type { KubeObject, SourcePos, StringMap } from '../../api/types.js';
 import type {
@@ -12,11 +13,11 @@ import type {
   IngressFlavour,
   LoadBalancerMode,
   NodeConfig,
+  NodeState,
   ProfileName,
 } from '../../model/types.js';
 
 /** Profiles kwire knows. */
-export const PROFILES: readonly ProfileName[] = ['kwire', 'minikube', 'k3s', 'cloud'];
 
 /** Annotation kwire puts on objects it adds itself. */
 export const ADDON_ANNOTATION = 'kwire.dev/addon';
@@ -149,7 +150,7 @@ export function resolveCluster(input: ClusterInput): { config: ClusterConfig; pr
   const fromObj = str(spec.profile);
   let profile: ProfileName = input.profile ?? 'kwire';
   if (!input.profile && fromObj) {
-    if ((PROFILES as readonly string[]).includes(fromObj)) profile = fromObj as ProfileName;
+    if ((PROFILE_NAMES as readonly string[]).includes(fromObj)) profile = fromObj as ProfileName;
     else {
       problems.push({
         code: 'KW-CLU002',
@@ -158,7 +159,7 @@ export function resolveCluster(input: ClusterInput): { config: ClusterConfig; pr
         path: 'spec.profile',
         object: clusterObj ? { kind: 'Cluster', name: clusterObj.metadata.name } : undefined,
         source: clusterObj ? input.sourceOf(clusterObj) : undefined,
-        hint: `supported values: ${PROFILES.join(', ')}`,
+        hint: `supported values: ${PROFILE_NAMES.join(', ')}`,
       });
     }
   }
@@ -171,7 +172,7 @@ export function resolveCluster(input: ClusterInput): { config: ClusterConfig; pr
           const name = str(r.name);
           if (!name) return [];
           const base = node(name, r.controlPlane === true || r.role === 'control-plane', str(r.zone));
-          return [{ ...base, labels: { ...base.labels, ...labelsOf(r.labels) }, ip: str(r.ip), podCIDR: str(r.podCIDR) }];
+          return [{ ...base, labels: { ...base.labels, ...labelsOf(r.labels) }, ip: str(r.ip), podCIDR: str(r.podCIDR), ...(r.ready === false ? { ready: false } : {}) }];
         })
       : typeof spec.nodes === 'number'
         ? Array.from({ length: spec.nodes }, (_, i) => node(`node-${i + 1}`, false))
@@ -232,8 +233,45 @@ function addonMeta(name: string, namespace: string, labels: StringMap): KubeObje
   return { name, namespace, labels, annotations: { [ADDON_ANNOTATION]: 'true' } };
 }
 
-/** The objects the cluster's add-ons consist of: namespaces, Deployments, Services, IngressClasses. */
-export function addonObjects(config: ClusterConfig, existing: readonly KubeObject[]): KubeObject[] {
+/** The port the API server listens on, on every control-plane node. */
+export const APISERVER_PORT = 6443;
+
+/**
+ * The `default/kubernetes` Service every cluster has (the first address of the service CIDR,
+ * https 443 → the API server on each control-plane node, or the first node when none is marked)
+ * and its EndpointSlice, unless the inputs already have them.
+ */
+function apiserverObjects(config: ClusterConfig, existing: readonly KubeObject[], nodes: readonly NodeState[]): KubeObject[] {
+  if (existing.some((o) => o.kind === 'Service' && (o.metadata.namespace || 'default') === 'default' && o.metadata.name === 'kubernetes')) return [];
+  const servers = nodes.some((n) => n.controlPlane) ? nodes.filter((n) => n.controlPlane) : nodes.slice(0, 1);
+  const labels = { component: 'apiserver', provider: 'kubernetes' };
+  const service: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: addonMeta('kubernetes', 'default', labels),
+    spec: { clusterIP: firstServiceIP(config.serviceCIDR), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: APISERVER_PORT }] },
+  };
+  const slice: KubeObject = {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: addonMeta('kubernetes', 'default', { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'kube-apiserver' }),
+    addressType: 'IPv4',
+    ports: [{ name: 'https', port: APISERVER_PORT, protocol: 'TCP' }],
+    endpoints: servers.map((n) => ({ addresses: [n.ip], conditions: { ready: n.ready }, nodeName: n.name })),
+  };
+  return [service, slice];
+}
+
+/**
+ * The inputs with the cluster's add-ons: the API server's Service first (its address is reserved
+ * before any other), then the inputs, then namespaces, Deployments, Services and IngressClasses of
+ * DNS, the ingress controllers and MetalLB's default pool.
+ */
+export function addonObjects(config: ClusterConfig, existing: readonly KubeObject[], nodes: readonly NodeState[]): KubeObject[] {
+  return [...apiserverObjects(config, existing, nodes), ...existing, ...profileAddons(config, existing)];
+}
+
+function profileAddons(config: ClusterConfig, existing: readonly KubeObject[]): KubeObject[] {
   const out: KubeObject[] = [];
   const has = (kind: string, ns: string, name: string): boolean =>
     existing.some((o) => o.kind === kind && o.metadata.namespace === ns && o.metadata.name === name);
@@ -359,6 +397,13 @@ export function addonObjects(config: ClusterConfig, existing: readonly KubeObjec
     );
   }
   return out;
+}
+
+/** The API server's Service address: the first of the service CIDR (10.96.0.1). */
+export function firstServiceIP(serviceCIDR: string): string {
+  const [net] = serviceCIDR.split('/');
+  const parts = (net ?? '10.96.0.0').split('.').map(Number);
+  return `${parts[0] ?? 10}.${parts[1] ?? 96}.${parts[2] ?? 0}.${(parts[3] ?? 0) + 1}`;
 }
 
 /** The conventional kube-dns address: the tenth of the service CIDR (10.96.0.10). */
