@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildNetworkState } from '../src/controllers/index.js';
-import { createTracer } from '../src/sim/trace/index.js';
+import { textTracer } from './support/state.js';
 import { storeFromTexts } from '../src/store/index.js';
 import { backendsFor } from './support/backends.js';
 
@@ -27,7 +27,7 @@ describe('ingress-docs conformance through kwire trace', () => {
     const store = storeFromTexts([{ file: `${dir}/input.yaml`, text: `${input}\n---\n${backendsFor(input)}` }]);
     expect(store.problems.filter((p) => p.severity === 'error')).toEqual([]);
     const state = buildNetworkState({ objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf }, { ingressFlavour: 'spec' });
-    const tracer = createTracer(state);
+    const tracer = textTracer(state);
     const lb = state.services.find((s) => s.name === 'ingress-nginx-controller')?.loadBalancerIngress[0]?.ip ?? '';
     it.each(cases.map((c) => [`${c.request.scheme}://${c.request.host ?? '(no host)'}${c.request.path}`, c] as const))('%s', (_name, c) => {
       const host = c.request.host ?? lb;

@@ -367,7 +367,8 @@ describe('-f DIR, -R and -f -', () => {
     expect(store.objects.map((o) => o.object.metadata.name)).toEqual(['b', 'a', 'c', 'd']);
     const r = await run(['get', 'svc', '-f', join(dir, 'manifests'), '-R'], dir);
     expect(r.code).toBe(0);
-    expect(r.out.split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['b', 'a', 'c', 'd']);
+    // Every cluster has the API server's Service default/kubernetes first, as kubectl get svc shows it.
+    expect(r.out.split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['kubernetes', 'b', 'a', 'c', 'd']);
     const flat = await run(['get', 'svc', '-f', join(dir, 'manifests')], dir);
     expect(flat.out).not.toMatch(/^d\s/m);
   });
@@ -389,7 +390,7 @@ describe('-f DIR, -R and -f -', () => {
   it('-f given twice reads both sources, stdin included', async () => {
     const r = await run(['get', 'svc', '-f', join(dir, 'manifests', 'c.json'), '-f', '-'], dir, SERVICE);
     expect(r.code).toBe(0);
-    expect(r.out.split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['c', 'web']);
+    expect(r.out.split('\n').slice(1).map((l) => l.split(/\s+/)[0])).toEqual(['kubernetes', 'c', 'web']);
   });
 
   it('-n filters the output; objects that name no namespace stay in default (as `--help` says)', async () => {

@@ -26,6 +26,8 @@ export interface BuildOptions {
   readonly seed?: string;
   /** Let ipBlocks select in-cluster pods (upstream e2e reading). @default false (DESIGN.md) */
   readonly ipBlockSelectsPods?: boolean;
+  /** Nodes stopped at runtime (`kwire node stop`): not ready, whatever the inputs say. */
+  readonly stoppedNodes?: readonly string[];
 }
 
 /** How the compiled parts of a state are made. */
@@ -53,7 +55,15 @@ export interface BuildInput {
   readonly locate?: (o: KubeObject, path: FieldPath) => SourcePos | undefined;
 }
 
-function nodesOf(config: ReconciledState['cluster'], objects: readonly KubeObject[], sourceOf: BuildInput['sourceOf']): NodeState[] {
+/** A Node object's Ready condition (absent: ready). */
+function nodeObjectReady(o: KubeObject): boolean {
+  const conditions = (o.status as { conditions?: unknown } | undefined)?.conditions;
+  if (!Array.isArray(conditions)) return true;
+  const ready = (conditions as unknown[]).find((c): c is { type: string; status?: unknown } => typeof c === 'object' && c !== null && (c as { type?: unknown }).type === 'Ready');
+  return ready === undefined || ready.status === 'True';
+}
+
+function nodesOf(config: ReconciledState['cluster'], objects: readonly KubeObject[], sourceOf: BuildInput['sourceOf'], stopped: ReadonlySet<string>): NodeState[] {
   const nodeRange = parseCidr(config.nodeCIDR);
   const given = objects.filter((o) => o.kind === 'Node');
   const configs = given.length
@@ -63,6 +73,7 @@ function nodesOf(config: ReconciledState['cluster'], objects: readonly KubeObjec
         controlPlane: 'node-role.kubernetes.io/control-plane' in o.metadata.labels,
         podCIDR: (o.spec as { podCIDR?: string } | undefined)?.podCIDR,
         ip: undefined as string | undefined,
+        ready: nodeObjectReady(o),
         source: sourceOf(o),
       }))
     : config.nodes.map((n) => ({ ...n, source: undefined }));
@@ -72,6 +83,7 @@ function nodesOf(config: ReconciledState['cluster'], objects: readonly KubeObjec
     controlPlane: n.controlPlane,
     ip: n.ip ?? (nodeRange ? formatIp(nodeRange.family, nodeRange.range[0] + 2n + BigInt(i)) : ''),
     podCIDR: n.podCIDR ?? subnet(config.podCIDR, config.nodeCIDRMaskSize, i) ?? '',
+    ready: n.ready !== false && !stopped.has(n.name),
     source: n.source,
   }));
 }
@@ -104,8 +116,8 @@ function reconcile(input: BuildInput, opts: BuildOptions): ReconciledState {
   const cluster = resolveCluster({ objects: input.objects, profile: opts.profile, ingressFlavour: opts.ingressFlavour, now: opts.now, sourceOf: input.sourceOf });
   problems.push(...cluster.problems);
   const config = cluster.config;
-  const objects = [...input.objects, ...addonObjects(config, input.objects)];
-  const nodes = nodesOf(config, objects, input.sourceOf);
+  const nodes = nodesOf(config, input.objects, input.sourceOf, new Set(opts.stoppedNodes ?? []));
+  const objects = addonObjects(config, input.objects, nodes);
   const namespaces = namespacesOf(objects, input.sourceOf);
   const podResult = reconcilePods({ objects, nodes, sourceOf: input.sourceOf });
   problems.push(...podResult.problems);

@@ -1,7 +1,29 @@
 /** Which certificate an Ingress serves for a host, and whether it covers that host. */
 import ipaddr from 'ipaddr.js';
-import { formatIssuerRef } from './spec.js';
-import type { CertificateState, CertManagerState, LeafSummary, SecretState } from './types.js';
+import type { CertificateState, CertManagerState, IssuerRef, LeafSummary, SecretState } from './certmanager.js';
+
+/**
+ * The certificate an ingress controller serves when no TLS Secret covers the SNI host (no TLS
+ * section for it, or its Secret is missing or not issued yet): ingress-nginx's "Fake Certificate".
+ */
+export const DEFAULT_CERTIFICATE = {
+  subject: 'CN=Kubernetes Ingress Controller Fake Certificate, O=Acme Co',
+  dnsNames: ['ingress.local'],
+} as const;
+
+/** cert-manager's API group: issuer refs in it are written without the group. */
+const CERT_MANAGER_GROUP = 'cert-manager.io';
+
+/** `ClusterIssuer letsencrypt-prod`, or `Kind.group name` for an external issuer. */
+export function formatIssuerRef(ref: IssuerRef): string {
+  return ref.group === CERT_MANAGER_GROUP ? `${ref.kind} ${ref.name}` : `${ref.kind}.${ref.group} ${ref.name}`;
+}
+
+/** How an issuer is served: `(kwire lab ACME CA instead of <server>)` for ACME issuers, else ''. */
+export function labAcmeNote(state: CertManagerState, ref: { readonly kind: string; readonly name: string }, namespace: string): string {
+  const issuer = state.issuers.find((i) => i.kind === (ref.kind || 'Issuer') && i.name === ref.name && (i.kind === 'ClusterIssuer' || i.namespace === namespace));
+  return issuer?.acme ? ` (kwire lab ACME CA instead of ${issuer.acme.server})` : '';
+}
 
 /** The certificate served from a TLS Secret for one SNI host. */
 export interface ServedCertificate {

@@ -17,11 +17,8 @@ import type { CertManagerState } from './certmanager.js';
 import type { IngressRouting } from './routing/types.js';
 import type { CompiledPolicies } from './policy/types.js';
 
-/** Which CNI style the cluster runs. */
-export type CniMode = 'routed' | 'vxlan' | 'bridge';
-
-/** An ingress controller flavour: how it interprets Ingress objects. */
-export type IngressFlavour = 'spec' | 'nginx' | 'traefik';
+import type { CniMode, ControllerServiceType, IngressFlavour, LoadBalancerMode, PolicyEnforcement, ProfileName } from '../api/cluster.js';
+export type { CniMode, ControllerServiceType, IngressFlavour, LoadBalancerMode, PolicyEnforcement, ProfileName } from '../api/cluster.js';
 
 /** One ingress controller installed in the cluster. */
 export interface IngressControllerConfig {
@@ -34,13 +31,10 @@ export interface IngressControllerConfig {
   readonly controller: string;
   readonly defaultClass: boolean;
   /** How its own Service is exposed. */
-  readonly serviceType: 'LoadBalancer' | 'NodePort';
+  readonly serviceType: ControllerServiceType;
   /** Whether it also binds host ports 80/443 on its nodes (minikube addon style). */
   readonly hostPort: boolean;
 }
-
-/** What kind of load-balancer implementation serves `type: LoadBalancer`. */
-export type LoadBalancerMode = 'none' | 'metallb' | 'servicelb' | 'cloud';
 
 /** The cluster as configured by the Cluster object and/or a profile. */
 export interface ClusterConfig {
@@ -54,7 +48,7 @@ export interface ClusterConfig {
   readonly nodePortRange: readonly [number, number];
   /** The nodes' own L2 segment (172.18.0.0/16). */
   readonly nodeCIDR: string;
-  readonly cni: { readonly mode: CniMode; readonly networkPolicy: 'enforced' | 'ignored'; readonly name: string };
+  readonly cni: { readonly mode: CniMode; readonly networkPolicy: PolicyEnforcement; readonly name: string };
   readonly ingressControllers: readonly IngressControllerConfig[];
   readonly loadBalancer: {
     readonly mode: LoadBalancerMode;
@@ -66,9 +60,6 @@ export interface ClusterConfig {
   readonly now?: string;
 }
 
-/** Profiles as DESIGN.md tabulates them. */
-export type ProfileName = 'kwire' | 'minikube' | 'k3s' | 'cloud';
-
 /** A node as configured. */
 export interface NodeConfig {
   readonly name: string;
@@ -77,6 +68,8 @@ export interface NodeConfig {
   readonly controlPlane: boolean;
   readonly ip?: string;
   readonly podCIDR?: string;
+  /** @default true */
+  readonly ready?: boolean;
 }
 
 /** A node of the computed cluster. */
@@ -86,6 +79,12 @@ export interface NodeState {
   readonly ip: string;
   readonly podCIDR: string;
   readonly controlPlane: boolean;
+  /**
+   * The node's Ready condition. A node that is not ready (stopped with `kwire node stop`, or
+   * `Ready=False` in its status) has its links down: its pods are not ready and do not answer,
+   * and MetalLB's speaker on it announces nothing.
+   */
+  readonly ready: boolean;
   readonly source?: SourcePos;
 }
 
@@ -117,6 +116,8 @@ export interface PodState {
   readonly ready: boolean;
   readonly terminating: boolean;
   readonly phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /** Names of the pod's containers (sidecars included), in order: `kubectl get`'s READY counts them. */
+  readonly containers: readonly string[];
   /** Every container port of every container, protocol defaulted to TCP. */
   readonly ports: readonly (ContainerPort & { readonly protocol: Protocol; readonly container: string })[];
   /** Top-level workload that made this pod (`Pod` itself for a bare pod). */

@@ -65,7 +65,7 @@ export class RunningCluster implements L7Plane {
     await pods.sync(state);
     const limits = { ...DEFAULT_LIMITS, ...options.limits };
     const defaultCertificate = options.defaultCertificate ?? (await makeDefaultCertificate());
-    const snapshot = new Snapshot(state, pods.ports, options.backends);
+    const snapshot = new Snapshot(state, { kind: 'loopback', pods: pods.ports }, options.backends);
     let proxy: IngressProxy;
     try {
       proxy = await IngressProxy.start(snapshot, { ...options, limits, defaultCertificate });
@@ -98,7 +98,7 @@ export class RunningCluster implements L7Plane {
   /** Applies a new state: pods started/stopped, then the compiled snapshot swapped atomically. */
   async apply(state: NetworkState): Promise<void> {
     await this.pods.sync(state);
-    this.proxy.setSnapshot(new Snapshot(state, this.pods.ports, this.options.backends));
+    this.proxy.setSnapshot(new Snapshot(state, { kind: 'loopback', pods: this.pods.ports }, this.options.backends));
   }
 
   /** Hot-swaps TLS certificates (issued or renewed at runtime). */
@@ -136,7 +136,7 @@ export class RunningCluster implements L7Plane {
     const v = evaluateConnection(snapshot.policies, src, dst, 'TCP', dstPort);
     const denied = deniedDirection(v);
     if (denied) return { kind: 'denied', pod: dst, reason: deniedReason(denied, dst) };
-    const localPort = snapshot.pods.get(podKey(dst.ip, dstPort, 'TCP'));
+    const localPort = this.pods.ports.get(podKey(dst.ip, dstPort, 'TCP'));
     if (localPort === undefined) return { kind: 'unreachable', reason: `nothing listens on ${dst.ip}:${dstPort}` };
     return { kind: 'connect', localPort, pod: dst, detail };
   }

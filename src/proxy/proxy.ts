@@ -33,6 +33,8 @@ export interface ProxyOptions {
   readonly accessLog?: (record: AccessRecord) => void;
   readonly http01?: Http01Responder;
   readonly defaultCertificate: PemPair;
+  /** Listen only for this controller, on exactly `httpPort` and `httpsPort` (a controller pod's own proxy). */
+  readonly only?: string;
 }
 
 /** Request headers the proxy sets itself (a client's values are replaced, as ingress-nginx does). */
@@ -188,7 +190,7 @@ export class IngressProxy {
     this.snapshot = snapshot;
     this.http01 = options.http01;
     this.certificates = new CertificateStore(options.defaultCertificate);
-    this.pool = new UpstreamPool(options.limits.upstreamTimeoutMs);
+    this.pool = new UpstreamPool(options.limits.upstreamTimeoutMs, 256, options.limits.connectTimeoutMs);
     this.certificates.setModelSecrets(snapshot.state.certManager?.secrets ?? []);
   }
 
@@ -232,7 +234,9 @@ export class IngressProxy {
     const httpBase = this.options.httpPort ?? 8080;
     const httpsBase = this.options.httpsPort ?? 8443;
     const addresses: ListenerAddress[] = [];
-    const controllers = this.snapshot.controllers;
+    const only = this.options.only;
+    const controllers = only === undefined ? this.snapshot.controllers : this.snapshot.controllers.filter((c) => c.name === only);
+    if (only !== undefined && controllers.length === 0) throw new Error(`the state installs no ingress controller named ${only}`);
     for (let i = 0; i < controllers.length; i++) {
       const name = controllers[i]?.name ?? '';
       const plain = this.httpServer(name, 'http');
@@ -337,13 +341,14 @@ export class IngressProxy {
     const started = performance.now();
     const snapshot = this.snapshot;
     const controller = snapshot.controller(controllerName);
-    const client = clientAddress(req.socket);
+    const peer = clientAddress(req.socket);
+    const client = snapshot.clientOf(controllerName, peer);
     const rawHost = hostOf(req);
     const host = normalizeHost(rawHost);
     const incomingId = req.headers['x-request-id'];
     const requestId = typeof incomingId === 'string' && incomingId.length <= 128 ? incomingId : this.ids.next();
     const url = req.url ?? '/';
-    const log: { -readonly [K in keyof AccessRecord]?: AccessRecord[K] } = { controller: controllerName, scheme, method: req.method ?? 'GET', host, path: url, client, requestId };
+    const log: { -readonly [K in keyof AccessRecord]?: AccessRecord[K] } = { controller: controllerName, scheme, method: req.method ?? 'GET', host, path: url, client, ...(peer === client ? {} : { peer }), requestId };
     let bytes = 0;
     const finish = (status: number): void => {
       const seconds = (performance.now() - started) / 1000;
@@ -491,6 +496,19 @@ export class IngressProxy {
       timedOut = true;
       upreq.destroy();
     });
+    upreq.on('socket', (socket: Socket) => {
+      if (!socket.connecting) return;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        upreq.destroy();
+      }, limits.connectTimeoutMs);
+      socket.once('connect', () => {
+        clearTimeout(timer);
+      });
+      socket.once('close', () => {
+        clearTimeout(timer);
+      });
+    });
     upreq.on('error', (err: NodeJS.ErrnoException) => {
       if (failed) return;
       failed = true;
@@ -548,7 +566,7 @@ export class IngressProxy {
     socket.on('close', () => this.tunnels.delete(socket));
     const snapshot = this.snapshot;
     const controller = snapshot.controller(controllerName);
-    const client = clientAddress(req.socket);
+    const client = snapshot.clientOf(controllerName, clientAddress(req.socket));
     const rawHost = hostOf(req);
     const requestId = this.ids.next();
     const fail = (status: number, extra = ''): void => {

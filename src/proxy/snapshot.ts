@@ -6,6 +6,7 @@
 import { type IngressRouting, type BackendDecision } from '../model/routing/index.js';
 import { evaluateConnection, type CompiledPolicies, type ConnectionVerdict, type DirectionVerdict } from '../model/policy/index.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate } from '../model/endpoints.js';
+import { controllerEntry, seenSource } from '../model/entry.js';
 import type { NetworkState, PodState, ServiceState } from '../model/types.js';
 import { podKey, type PodPortTable } from './echo.js';
 
@@ -45,6 +46,14 @@ export type UpstreamChoice =
 /** Backend overrides: `namespace/name` of a Service → the local URL that serves it instead. */
 export type BackendOverrides = ReadonlyMap<string, URL>;
 
+/**
+ * What carries the proxy's traffic. `loopback` (the L7 plane): pods are local programs, so the
+ * proxy plays the network itself — the entry's masquerade, NetworkPolicy verdicts, the pods'
+ * local ports. `kernel` (the Linux plane): the proxy runs in the controller pod's own network
+ * namespace and the kernel does all of that; upstreams are the endpoints' real addresses.
+ */
+export type PodNetwork = { readonly kind: 'loopback'; readonly pods: PodPortTable } | { readonly kind: 'kernel' };
+
 interface PortEntry {
   readonly svc: ServiceState;
   readonly port: number;
@@ -63,9 +72,11 @@ export class Snapshot {
   private readonly overrides = new Map<string, UpstreamChoice>();
   private readonly verdicts = new Map<string, { allowed: boolean; reason: string; policies: string[] }>();
 
+  private readonly entries = new Map<string, ReturnType<typeof controllerEntry>>();
+
   constructor(
     readonly state: NetworkState,
-    readonly pods: PodPortTable,
+    readonly network: PodNetwork,
     readonly backends: BackendOverrides = new Map(),
   ) {
     this.routing = state.routing;
@@ -77,6 +88,18 @@ export class Snapshot {
       return { name: c.name, flavour: c.flavour, className: c.className, ...(pod ? { pod } : {}) };
     });
     this.byName = new Map(this.controllers.map((c) => [c.name, c]));
+    if (network.kind === 'loopback') for (const c of this.controllers) this.entries.set(c.name, controllerEntry(state, c.name));
+  }
+
+  /**
+   * The client address the controller sees for a connection from `socketAddress`. In the kernel
+   * that is the socket's peer; on loopback, the model's answer for an outside client entering
+   * through the controller's LoadBalancer or NodePort (the entry node's, unless
+   * `externalTrafficPolicy: Local` keeps the client's).
+   */
+  clientOf(controller: string, socketAddress: string): string {
+    const entry = this.entries.get(controller);
+    return entry ? seenSource(entry.service, socketAddress, entry.node) : socketAddress;
   }
 
   /** The controller of a name, if the state still installs it. */
@@ -155,11 +178,15 @@ export class Snapshot {
 
   private choiceFor(controller: ControllerView, service: string, entry: PortEntry, chosen: Candidate): UpstreamChoice {
     const pod = chosen.pod;
+    const upstream = pod ? `${pod.namespace}/${pod.name}` : chosen.ip;
+    if (this.network.kind === 'kernel') {
+      return { kind: 'upstream', service, servicePort: entry.port, url: { protocol: 'http:', hostname: chosen.ip, port: chosen.port }, upstream, ...(pod ? { pod } : {}) };
+    }
     if (pod) {
       const v = this.verdict(controller, pod, chosen.port);
       if (!v.allowed) return { kind: 'denied', status: 504, reason: v.reason, service, pod, policies: v.policies };
     }
-    const local = this.pods.get(podKey(chosen.ip, chosen.port, 'TCP'));
+    const local = this.network.pods.get(podKey(chosen.ip, chosen.port, 'TCP'));
     if (local === undefined) {
       return { kind: 'refused', status: 502, reason: `nothing listens on ${chosen.ip}:${chosen.port} (no container declares the port)`, service, ...(pod ? { pod } : {}) };
     }
@@ -168,7 +195,7 @@ export class Snapshot {
       service,
       servicePort: entry.port,
       url: { protocol: 'http:', hostname: '127.0.0.1', port: local },
-      upstream: pod ? `${pod.namespace}/${pod.name}` : chosen.ip,
+      upstream,
       ...(pod ? { pod } : {}),
     };
   }

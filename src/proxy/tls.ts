@@ -7,10 +7,11 @@ import { webcrypto, createPrivateKey, X509Certificate } from 'node:crypto';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import type { SecretState } from '../model/certmanager.js';
+import { DEFAULT_CERTIFICATE } from '../model/certificates.js';
 import type { TlsSecret } from './types.js';
 
-/** ingress-nginx's default certificate subject. */
-export const DEFAULT_CERT_SUBJECT = 'CN=Kubernetes Ingress Controller Fake Certificate, O=Acme Co';
+/** ingress-nginx's default certificate subject (the model's, so trace names what the proxy serves). */
+export const DEFAULT_CERT_SUBJECT = DEFAULT_CERTIFICATE.subject;
 
 /** A PEM certificate and key. */
 export interface PemPair {
@@ -34,7 +35,7 @@ export async function makeDefaultCertificate(now = new Date()): Promise<PemPair>
       signingAlgorithm: alg,
       keys,
       extensions: [
-        new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'ingress.local' }]),
+        new x509.SubjectAlternativeNameExtension(DEFAULT_CERTIFICATE.dnsNames.map((value) => ({ type: 'dns' as const, value }))),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
         new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       ],

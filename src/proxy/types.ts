@@ -64,7 +64,10 @@ export interface ListenerAddress {
 /** One line of the access log. */
 export interface AccessRecord {
   readonly time: string;
+  /** The client address the controller sees (a node's, when kube-proxy masqueraded the connection). */
   readonly client: string;
+  /** The socket's peer, when it differs from `client` (the L7 plane plays the entry node's masquerade). */
+  readonly peer?: string;
   readonly controller: string;
   readonly scheme: 'http' | 'https';
   readonly method: string;

@@ -290,6 +290,8 @@ export class UpstreamPool {
   constructor(
     private readonly timeoutMs: number,
     private readonly maxIdlePerTarget = 256,
+    /** Time to connect (nginx `proxy_connect_timeout`); a dropped SYN ends as a timeout (504). @default timeoutMs */
+    private readonly connectTimeoutMs = timeoutMs,
   ) {}
 
   /** Sends a body-less request (its full head, ending in an empty line) to `host:port`. */
@@ -304,7 +306,10 @@ export class UpstreamPool {
   }
 
   private open(host: string, port: number, key: string): Connection {
-    return new Connection(connect({ host, port }), this, key, this.timeoutMs);
+    const socket = connect({ host, port });
+    const c = new Connection(socket, this, key, Math.min(this.connectTimeoutMs, this.timeoutMs));
+    if (this.connectTimeoutMs < this.timeoutMs) socket.once('connect', () => socket.setTimeout(this.timeoutMs));
+    return c;
   }
 
   /** A connection finished its exchange and may carry the next. */

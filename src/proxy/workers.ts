@@ -14,7 +14,7 @@ import type { L7Plane } from './cluster.js';
 import { PodPrograms } from './echo.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { IngressProxy } from './proxy.js';
-import { Snapshot } from './snapshot.js';
+import { Snapshot, type PodNetwork } from './snapshot.js';
 import { makeDefaultCertificate, type PemPair } from './tls.js';
 import { DEFAULT_LIMITS, type Http01Responder, type ListenerAddress, type Logger, type ProxyLimits, type TlsSecret } from './types.js';
 
@@ -50,12 +50,21 @@ interface WorkerConfig {
   readonly backends: readonly (readonly [string, string])[];
   readonly accessLog?: string;
   readonly defaultCertificate: PemPair;
+  /** Serve only this controller, on exactly the HTTP and HTTPS ports (a controller pod's own proxy). */
+  readonly controller?: string;
+}
+
+/** The pod network as it travels to a worker. */
+export type WireNetwork = { readonly kind: 'loopback'; readonly pods: readonly (readonly [string, number])[] } | { readonly kind: 'kernel' };
+
+function networkOf(wire: WireNetwork): PodNetwork {
+  return wire.kind === 'kernel' ? wire : { kind: 'loopback', pods: new Map(wire.pods) };
 }
 
 /** Messages from the primary to a worker. */
 type ToWorker =
-  | { readonly kind: 'init'; readonly config: WorkerConfig; readonly state: ReconciledState; readonly pods: readonly (readonly [string, number])[]; readonly certificates: readonly TlsSecret[]; readonly http01: boolean }
-  | { readonly kind: 'state'; readonly id: number; readonly state: ReconciledState; readonly pods: readonly (readonly [string, number])[] }
+  | { readonly kind: 'init'; readonly config: WorkerConfig; readonly state: ReconciledState; readonly network: WireNetwork; readonly certificates: readonly TlsSecret[]; readonly http01: boolean }
+  | { readonly kind: 'state'; readonly id: number; readonly state: ReconciledState; readonly network: WireNetwork }
   | { readonly kind: 'certificates'; readonly id: number; readonly secrets: readonly TlsSecret[] }
   | { readonly kind: 'http01'; readonly id: number; readonly enabled: boolean }
   | { readonly kind: 'http01-key'; readonly id: number; readonly key: string | undefined }
@@ -148,7 +157,7 @@ export class ProxyWorkers implements L7Plane {
         switch (m.kind) {
           case 'hello':
             if (this.stopping) return;
-            this.send(worker, { kind: 'init', config: this.config, state: plainState(this.state), pods: [...this.pods.ports], certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
+            this.send(worker, { kind: 'init', config: this.config, state: plainState(this.state), network: { kind: 'loopback', pods: [...this.pods.ports] }, certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
             return;
           case 'listening':
             started = true;
@@ -234,9 +243,9 @@ export class ProxyWorkers implements L7Plane {
   async apply(state: NetworkState): Promise<void> {
     await this.pods.sync(state);
     this.state = state;
-    const pods = [...this.pods.ports];
+    const network: WireNetwork = { kind: 'loopback', pods: [...this.pods.ports] };
     const plain = plainState(state);
-    await this.broadcast((id) => ({ kind: 'state', id, state: plain, pods }));
+    await this.broadcast((id) => ({ kind: 'state', id, state: plain, network }));
   }
 
   /** Hot-swaps certificates in every worker (and in workers started later). */
@@ -287,7 +296,7 @@ export interface WorkerChannel {
  * certificates and HTTP-01 updates until told to stop; resolves when stopped.
  */
 export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: NodeJS.WritableStream, compile: (state: ReconciledState) => NetworkState): Promise<void> {
-  const snapshotOf = (state: ReconciledState, pods: readonly (readonly [string, number])[], backends: ReadonlyMap<string, URL>): Snapshot => new Snapshot(compile(state), new Map(pods), backends);
+  const snapshotOf = (state: ReconciledState, network: WireNetwork, backends: ReadonlyMap<string, URL>): Snapshot => new Snapshot(compile(state), networkOf(network), backends);
   return new Promise((finished) => {
     let proxy: IngressProxy | undefined;
     let log: ReturnType<typeof accessLogWriter> | undefined;
@@ -308,7 +317,7 @@ export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: No
       backends = new Map(m.config.backends.map(([k, href]) => [k, new URL(href)]));
       log = m.config.accessLog === undefined ? undefined : accessLogWriter(m.config.accessLog === '-' ? stderr : m.config.accessLog);
       try {
-        proxy = await IngressProxy.start(snapshotOf(m.state, m.pods, backends), {
+        proxy = await IngressProxy.start(snapshotOf(m.state, m.network, backends), {
           address: m.config.address,
           httpPort: m.config.httpPort,
           httpsPort: m.config.httpsPort,
@@ -317,6 +326,7 @@ export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: No
           defaultCertificate: m.config.defaultCertificate,
           ...(log ? { accessLog: log.write } : {}),
           ...(m.http01 ? { http01: responder } : {}),
+          ...(m.config.controller ? { only: m.config.controller } : {}),
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
@@ -340,7 +350,7 @@ export function serveAsWorker(channel: WorkerChannel, logger: Logger, stderr: No
           void start(m);
           return;
         case 'state': {
-          const snapshot = snapshotOf(m.state, m.pods, backends);
+          const snapshot = snapshotOf(m.state, m.network, backends);
           if (proxy) proxy.setSnapshot(snapshot);
           else pending.snapshot = snapshot;
           channel.send({ kind: 'ack', id: m.id });

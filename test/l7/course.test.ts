@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EchoReply, RunningCluster } from '../../src/proxy/index.js';
-import { createTracer } from '../../src/sim/trace/index.js';
+import { textTracer } from '../support/state.js';
+import { controllerEntry } from '../../src/model/entry.js';
 import { courseTexts, get, getH2, getTls, SHARED, start, stateOf } from './support.js';
 
 interface CourseCase {
@@ -31,7 +32,7 @@ afterAll(async () => {
 });
 
 describe('course requests through the running ingress-nginx', () => {
-  const tracer = createTracer(state);
+  const tracer = textTracer(state);
   it.each(cases.filter((c) => c.expect.verdict === undefined).map((c) => [c.url, c] as const))('%s', async (_u, { url, expect: want }) => {
     const u = new URL(url);
     const reply = u.protocol === 'https:' ? await getTls(https, u.hostname, u.pathname) : await get(http, u.host, u.pathname);
@@ -39,7 +40,8 @@ describe('course requests through the running ingress-nginx', () => {
       expect(reply.status).toBe(200);
       const echo = JSON.parse(reply.body) as EchoReply;
       expect(echo.pod.name.startsWith(`${want.service}-`)).toBe(true);
-      expect(echo.request.headers['x-forwarded-for']).toBe('127.0.0.1');
+      // ingress-nginx behind a LoadBalancer with externalTrafficPolicy Cluster sees the entry node's address.
+      expect(echo.request.headers['x-forwarded-for']).toBe(controllerEntry(state, 'ingress-nginx')?.node.ip);
       expect(echo.request.headers['x-forwarded-proto']).toBe(u.protocol.slice(0, -1));
       expect(echo.request.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
       const t = tracer.trace('ip/127.0.0.1', url);

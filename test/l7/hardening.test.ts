@@ -199,7 +199,7 @@ describe('hardening', () => {
     expect(m.body).toMatch(/kwire_ingress_requests_total\{controller="ingress-nginx",ingress="default\/ingress-wildcard-host",service="default\/service3",status="200"\} \d+/);
     expect(m.body).toContain('kwire_ingress_request_duration_seconds_bucket{controller="ingress-nginx",ingress="default/ingress-wildcard-host",le="+Inf"}');
     const rec = records.find((r) => r.path === '/metrics-check');
-    expect(rec).toMatchObject({ host: 'domain2.foo.com', status: 200, client: '127.0.0.1', service: 'default/service3', upstream: expect.stringMatching(/^default\/service3-/) as unknown });
+    expect(rec).toMatchObject({ host: 'domain2.foo.com', status: 200, client: '172.18.0.3', peer: '127.0.0.1', service: 'default/service3', upstream: expect.stringMatching(/^default\/service3-/) as unknown });
     expect(rec?.bytes).toBeGreaterThan(0);
   });
 

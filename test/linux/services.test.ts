@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAnswer, encodeQuery, linuxDown, linuxUp, RR, type LinuxPlane } from '../../src/linux/index.js';
 import type { NetworkState, ServiceState } from '../../src/model/types.js';
-import { createTracer, EXTERNAL_CLIENT_IP } from '../../src/sim/trace/index.js';
-import { deployment, docs, service, stateOf } from '../support/state.js';
+import { EXTERNAL_CLIENT_IP } from '../../src/sim/trace/index.js';
+import { deployment, docs, service, stateOf, textTracer } from '../support/state.js';
 import { agentDir, privilegedSkipReason } from './support.js';
 
 const skip = privilegedSkipReason();
@@ -55,13 +55,13 @@ function manifests(soloSelector = 'solo'): string {
     const [outcome] = await plane.probe([{ from: { pod: client }, to: svc('web').clusterIP, port: 80, protocol: 'TCP' }]);
     expect(outcome?.connected).toBe(true);
     expect(podOf('web')).toContain(outcome?.reply);
-    const trace = createTracer(state).trace(`pod/${client}`, 'svc/default/web:80');
+    const trace = textTracer(state).trace(`pod/${client}`, 'svc/default/web:80');
     expect(trace.verdict).toBe('delivered');
   });
 
   it('NodePort: the external client reaches it on every node', async () => {
     const outcomes = await plane.probe(state.nodes.map((n) => ({ from: 'external' as const, to: n.ip, port: 30080, protocol: 'TCP' as const })));
-    const tracer = createTracer(state);
+    const tracer = textTracer(state);
     state.nodes.forEach((n, i) => {
       expect(outcomes[i]?.connected).toBe(tracer.trace('external', `${n.ip}:30080`).verdict === 'delivered');
       expect(podOf('web')).toContain(outcomes[i]?.reply);
@@ -86,7 +86,7 @@ function manifests(soloSelector = 'solo'): string {
 
   it('externalTrafficPolicy Local: only nodes with a local endpoint answer, and the client IP is kept', async () => {
     const outcomes = await plane.probe(state.nodes.map((n) => ({ from: 'external' as const, to: n.ip, port: 30081, protocol: 'TCP' as const, send: 'clientip' })));
-    const tracer = createTracer(state);
+    const tracer = textTracer(state);
     state.nodes.forEach((n, i) => {
       const hasLocal = state.pods.some((p) => p.labels.app === 'web' && p.node === n.name);
       expect({ node: n.name, connected: outcomes[i]?.connected }).toEqual({ node: n.name, connected: hasLocal });
@@ -99,7 +99,7 @@ function manifests(soloSelector = 'solo'): string {
     const client = podOf('client')[0] ?? '';
     const [outcome] = await plane.probe([{ from: { pod: client }, to: svc('empty').clusterIP, port: 80, protocol: 'TCP' }]);
     expect(outcome).toEqual({ connected: false, error: 'ECONNREFUSED' });
-    expect(createTracer(state).trace(`pod/${client}`, 'svc/default/empty:80').verdict).not.toBe('delivered');
+    expect(textTracer(state).trace(`pod/${client}`, 'svc/default/empty:80').verdict).not.toBe('delivered');
   });
 
   it('cluster DNS answers at the kube-dns ClusterIP: A for a Service, NXDOMAIN otherwise', async () => {

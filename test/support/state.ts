@@ -5,6 +5,8 @@ import { buildNetworkState, type BuildOptions } from '../../src/controllers/inde
 import type { NetworkState } from '../../src/model/types.js';
 import { storeFromTexts, type Store } from '../../src/store/index.js';
 import type { Io } from '../../src/cli/context.js';
+import { connectionOf, type TextTraceOptions } from '../../src/cli/trace/index.js';
+import { createTracer, type Trace } from '../../src/sim/trace/index.js';
 
 /** Builds the state of some YAML; throws when loading reported an error. */
 export function stateOf(yaml: string, opts: BuildOptions = {}): NetworkState {
@@ -50,4 +52,13 @@ export function service(name: string, spec: Record<string, unknown>, ns?: string
 /** Joins manifests into one multi-document YAML text. */
 export function docs(...parts: string[]): string {
   return parts.join('\n---\n');
+}
+
+/** A tracer taking the CLI's SRC/DST text, as the tests write connections. */
+export function textTracer(state: NetworkState): { trace: (src: string, dst: string, opts?: TextTraceOptions) => Trace; traceAll: (src: string, dst: string, opts?: TextTraceOptions) => Trace[] } {
+  const tracer = createTracer(state);
+  return {
+    trace: (src, dst, opts) => tracer.trace(connectionOf(src, dst, opts)),
+    traceAll: (src, dst, opts) => tracer.traceAll(connectionOf(src, dst, opts)),
+  };
 }

@@ -130,6 +130,7 @@ function solverPod(namespace: string): PodState {
     ready: true,
     terminating: false,
     phase: 'Running',
+    containers: ['acmesolver'],
     ports: [{ name: 'http', containerPort: 8089, protocol: 'TCP', container: 'acmesolver' }],
     workload: { kind: 'Pod', name: 'cm-acme-http-solver' },
     addon: true,

@@ -12,7 +12,7 @@ import type { NetworkState, PodState } from '../../model/types.js';
 import { startAcme, type AcmeRun } from '../up/acme.js';
 import { RunningCluster, POD_HEADER, type ListenerAddress } from '../../proxy/index.js';
 import { createTracer, renderTraceText, type Trace } from '../../sim/trace/index.js';
-import { certificateLookup } from '../trace/index.js';
+import { connectionOf } from '../trace/index.js';
 import { inputOptions, loadState, millisecondsOption, type InputFlags, type Io } from '../context.js';
 
 /** The course example shipped with kwire. */
@@ -169,11 +169,11 @@ export async function runDemo(flags: DemoFlags, io: Io): Promise<number> {
     }
     const listener = cluster.addresses[0];
     io.err(`kwire demo: ready in ${Math.round(performance.now() - started)}ms: ${cluster.addresses.map((a) => `${a.controller} ${a.http} ${a.https}`).join(', ')}`);
-    const tracer = createTracer(state, certificateLookup(state));
+    const tracer = createTracer(state);
     const urls = course ? [...COURSE_REQUESTS] : requestsOf(state);
     for (const text of urls) {
       const url = new URL(text);
-      const t = tracer.trace(`ip/${CLIENT}`, text);
+      const t = tracer.trace(connectionOf(`ip/${CLIENT}`, text));
       let o: Observed;
       if (t.verdict === 'no-route' || !listener) o = { note: `not sent: ${t.hops[t.hops.length - 1]?.action ?? 'no route'} (the outside world's DNS does not know the name)` };
       else o = await send(listener, url);
@@ -188,7 +188,7 @@ export async function runDemo(flags: DemoFlags, io: Io): Promise<number> {
     const api = state.services.find((s) => s.namespace === 'secure' && s.name === 'api');
     if (src && api) {
       const text = 'http://api.secure/';
-      const t = tracer.trace(`pod/${src.namespace}/${src.name}`, text);
+      const t = tracer.trace(connectionOf(`pod/${src.namespace}/${src.name}`, text));
       const c = cluster.podConnection(src, api.clusterIP, 80);
       let o: Observed;
       if (c.kind === 'connect') o = await send({ controller: '', http: `http://127.0.0.1:${c.localPort}`, https: '' }, new URL(`http://api.secure/`));

@@ -58,7 +58,7 @@ const views: KindView[] = [
         namespace: p.namespace,
         name: p.name,
         labels: p.labels,
-        cells: [p.name, p.ready ? '1/1' : '0/1', p.terminating ? 'Terminating' : p.phase, p.ip || '<none>', p.node || '<none>'],
+        cells: [p.name, `${p.ready ? p.containers.length : 0}/${p.containers.length}`, p.terminating ? 'Terminating' : p.phase, p.ip || '<none>', p.node || '<none>'],
         wide: [`${p.workload.kind}/${p.workload.name}`, p.ports.map((x) => `${x.name ? `${x.name}:` : ''}${x.containerPort}/${x.protocol}`).join(',') || '<none>'],
         object: () => podObject(p, state),
       })),

@@ -3,10 +3,9 @@
  * offline lab CA), Certificates written or made by ingress-shim, real X.509 in `kubernetes.io/tls`
  * Secrets, ACME Orders and Challenges, the served-certificate lookup for traces, and lint.
  */
-import type { CertManagerState } from './types.js';
 export { reconcileCertificates, DEFAULT_CLUSTER_RESOURCE_NAMESPACE } from './reconcile.js';
-export { certificateForHost, coveringName, sanMatches, normalizeHost } from './hosts.js';
-export type { ServedCertificate } from './hosts.js';
+export { certificateForHost, coveringName, sanMatches, normalizeHost, labAcmeNote } from '../../model/certificates.js';
+export type { ServedCertificate } from '../../model/certificates.js';
 export { lintCertificates, FORCE_SSL_REDIRECT } from './lint.js';
 export {
   renderCertificateRow,
@@ -37,9 +36,3 @@ export type {
   SecretOrigin,
   SecretState,
 } from './types.js';
-
-/** How an issuer is served: `(kwire lab ACME CA instead of <server>)` for ACME issuers, else ''. */
-export function labAcmeNote(state: CertManagerState, ref: { readonly kind: string; readonly name: string }, namespace: string): string {
-  const issuer = state.issuers.find((i) => i.kind === (ref.kind || 'Issuer') && i.name === ref.name && (i.kind === 'ClusterIssuer' || i.namespace === namespace));
-  return issuer?.acme ? ` (kwire lab ACME CA instead of ${issuer.acme.server})` : '';
-}

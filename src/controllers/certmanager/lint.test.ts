@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { KubeObject, SourcePos } from '../../api/types.js';
 import type { IngressState } from '../../model/types.js';
-import { certificateForHost, sanMatches } from './hosts.js';
+import { certificateForHost, sanMatches } from '../../model/certificates.js';
 import { keyFor } from './keys.js';
 import { lintCertificates } from './lint.js';
 import { reconcileCertificates } from './reconcile.js';

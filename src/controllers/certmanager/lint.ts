@@ -11,7 +11,7 @@
 import type { Problem } from '../../api/problems.js';
 import { quote } from '../../api/problems.js';
 import type { IngressState } from '../../model/types.js';
-import { coveringName, normalizeHost } from './hosts.js';
+import { coveringName, normalizeHost } from '../../model/certificates.js';
 import { annotationPath, SHIM, wantsCertificates } from './shim.js';
 import type { CertificateState, CertManagerState } from './types.js';
 

@@ -416,10 +416,7 @@ export function effectiveUsages(
   return [...new Set(out)];
 }
 
-/** `Kind name` of an issuer reference, with the group when it is not cert-manager's. */
-export function formatIssuerRef(ref: IssuerRef): string {
-  return ref.group === GROUP ? `${ref.kind} ${ref.name}` : `${ref.kind}.${ref.group} ${ref.name}`;
-}
+export { formatIssuerRef } from '../../model/certificates.js';
 
 /** The Problem for a spec error (object and source are added by the caller). */
 export function specProblem(code: string, error: SpecError): Omit<Problem, 'source' | 'object'> {

@@ -104,6 +104,7 @@ const node = (name: string, ip: string, labels: StringMap = {}): NodeState => ({
   ip,
   podCIDR: '10.244.0.0/24',
   controlPlane: false,
+  ready: true,
 });
 
 /** An EndpointSlice of `ns/svc` with one endpoint per `[node, ready]`. */

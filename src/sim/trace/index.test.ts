@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { deployment, docs, service, stateOf } from '../../../test/support/state.js';
-import { createTracer, type Trace } from './index.js';
+import { deployment, docs, service, stateOf, textTracer } from '../../../test/support/state.js';
+import type { Trace } from './index.js';
 
 const base = docs(
   deployment('web', { replicas: 2, ports: [{ name: 'http', containerPort: 8080 }] }),
@@ -9,7 +9,7 @@ const base = docs(
 );
 
 function tracer(extra = '', profile?: 'minikube' | 'k3s' | 'cloud') {
-  return createTracer(stateOf(extra ? docs(base, extra) : base, { profile }));
+  return textTracer(stateOf(extra ? docs(base, extra) : base, { profile }));
 }
 const hop = (t: Trace, component: string) => t.hops.filter((h) => h.component === component);
 
@@ -93,7 +93,7 @@ describe('trace from outside', () => {
     const state = stateOf(docs(base, lb));
     const ip = state.services.find((s) => s.name === 'web-lb')?.loadBalancerIngress[0]?.ip ?? '';
     expect(ip).toMatch(/^198\.51\.100\./);
-    const tr = createTracer(state);
+    const tr = textTracer(state);
     const blocked = tr.trace('external', `${ip}:80`);
     expect(blocked.verdict).toBe('denied');
     expect(hop(blocked, 'metallb')[0]?.action).toMatch(/^L2: \S+ answers ARP/);
@@ -105,7 +105,7 @@ describe('trace from outside', () => {
     const lb = service('web-lb', { type: 'LoadBalancer', selector: { app: 'web' }, loadBalancerSourceRanges: ['192.0.2.0/24'], ports: [{ port: 80, targetPort: 8080 }] });
     const state = stateOf(docs(base, lb));
     const ip = state.services.find((s) => s.name === 'web-lb')?.loadBalancerIngress[0]?.ip ?? '';
-    const t = createTracer(state).trace('deploy/default/client', `${ip}:80`);
+    const t = textTracer(state).trace('deploy/default/client', `${ip}:80`);
     expect(t.verdict).toBe('denied');
     expect(hop(t, 'kube-proxy')[0]?.action).toMatch(/outside loadBalancerSourceRanges/);
   });

@@ -1,0 +1,47 @@
+/**
+ * How traffic from outside the cluster enters it, as one rule for every plane: which nodes take a
+ * LoadBalancer address (MetalLB's L2 leader, its BGP next hops, the provider's or ServiceLB's
+ * node), and which source address the destination then sees (kube-proxy masquerades to the entry
+ * node under `externalTrafficPolicy: Cluster` and keeps the client's under `Local`).
+ */
+import type { NetworkState, NodeState, ServiceState } from './types.js';
+
+/** The nodes that can take a connection to a LoadBalancer or external IP of a Service. */
+export interface EntryNodes {
+  /** `l2`: the one node answering ARP; `bgp`: the router's ECMP next hops; `provider`: the LB's node. */
+  readonly mode: 'l2' | 'bgp' | 'provider';
+  /** In the order kwire draws them (the first is the default draw); empty when nobody announces the IP. */
+  readonly nodes: readonly string[];
+}
+
+/** The nodes a connection to `ip` (an address of `svc`) enters by. */
+export function entryNodes(state: NetworkState, svc: ServiceState, ip: string): EntryNodes {
+  if (svc.loadBalancerBy === 'metallb') {
+    const ann = state.metallb?.announcements.byService.get(`${svc.namespace}/${svc.name}`)?.find((a) => a.ip === ip);
+    if (!ann || ann.announcedBy.length === 0) return { mode: 'l2', nodes: [] };
+    if (ann.mode === 'l2') return { mode: 'l2', nodes: ann.l2 ? [ann.l2.winner] : [] };
+    return { mode: 'bgp', nodes: ann.announcedBy };
+  }
+  const own = state.nodes.find((n) => n.ip === ip) ?? state.nodes.find((n) => !n.controlPlane);
+  return { mode: 'provider', nodes: own ? [own.name] : [] };
+}
+
+/** The source address the destination sees once kube-proxy on `entry` forwarded an outside client's connection. */
+export function seenSource(svc: ServiceState, clientIP: string, entry: NodeState): string {
+  return svc.externalTrafficPolicy === 'Local' ? clientIP : entry.ip;
+}
+
+/**
+ * Where an outside client's request to an ingress controller enters (its LoadBalancer address,
+ * else its NodePort on the node of its pod), as the outside world's DNS points clients there.
+ */
+export function controllerEntry(state: NetworkState, controller: string): { readonly service: ServiceState; readonly node: NodeState } | undefined {
+  const service = state.services.find((s) => s.addon && s.labels['app.kubernetes.io/instance'] === controller && s.type !== 'ClusterIP');
+  if (!service) return undefined;
+  const lbIP = service.loadBalancerIngress[0]?.ip;
+  let nodeName: string | undefined;
+  if (lbIP) nodeName = entryNodes(state, service, lbIP).nodes[0];
+  else if (service.type !== 'LoadBalancer') nodeName = state.pods.find((p) => p.addon && p.labels['app.kubernetes.io/instance'] === controller)?.node;
+  const node = state.nodes.find((n) => n.name === nodeName);
+  return node ? { service, node } : undefined;
+}
