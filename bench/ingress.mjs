@@ -3,7 +3,8 @@
 import { performance } from 'node:perf_hooks';
 import { storeFromTexts } from '../dist/store/index.js';
 import { buildNetworkState } from '../dist/controllers/index.js';
-import { compileRoutes, routeRequest } from '../dist/controllers/ingress/index.js';
+import { compileRoutes } from '../dist/controllers/ingress/index.js';
+import { routeRequest } from '../dist/model/routing/index.js';
 
 const ingresses = Number(process.argv[2] ?? 5000);
 const docs = [];

@@ -78,7 +78,7 @@ export const serviceChecks: readonly LintCheck[] = [
     run(state) {
       return userServices(state)
         .filter((s) => s.type === 'LoadBalancer' && s.loadBalancerIngress.length === 0)
-        .map((s) => finding(this, s, 'spec.type', `EXTERNAL-IP stays <pending>: ${s.pendingReason ?? 'nothing serves type LoadBalancer here'}; it still works as a NodePort (${s.ports.map((p) => p.nodePort).filter(Boolean).join(', ') || 'none allocated'})`, 'install MetalLB with an IPAddressPool and L2Advertisement, or use type NodePort / an Ingress'));
+        .map((s) => finding(this, s, 'spec.type', `EXTERNAL-IP stays <pending>: ${s.pendingReason ?? 'nothing serves type LoadBalancer here'}; it still works as a NodePort (${s.ports.map((p) => p.nodePort).filter(Boolean).join(', ') || 'none allocated'})`, state.cluster.loadBalancer.mode === 'servicelb' ? 'give the Service a port no other LoadBalancer Service uses, or route it through the Ingress controller (Traefik) instead' : 'install MetalLB with an IPAddressPool and L2Advertisement, or use type NodePort / an Ingress'));
     },
   },
   {

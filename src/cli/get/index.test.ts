@@ -19,6 +19,13 @@ describe('kwire get', () => {
     expect(out).not.toContain('kube-dns');
   });
 
+  it('counts every container of a pod in READY', async () => {
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata: {name: two}\nspec:\n  containers:\n  - {name: app, image: x}\n  - {name: sidecar, image: envoy}\n';
+    const io = captureIo(pod);
+    expect(await main(['get', 'pods', '-f', '-'], io)).toBe(0);
+    expect(io.stdout.join('\n')).toMatch(/^two\s+2\/2\s+Running\s/m);
+  });
+
   it('filters by namespace and label, and shows every namespace with -A', async () => {
     const io = captureIo();
     expect(await main(['get', 'pods', ...course, '-n', 'secure', '-o', 'wide'], io)).toBe(0);

@@ -59,6 +59,29 @@ function metallbAssign(input: LoadBalancerInput, lbs: readonly ServiceState[]): 
   return { assigned, metallb: { config, allocations, announcements }, problems: [...config.problems, ...announcements.problems] };
 }
 
+/**
+ * k3s's ServiceLB (klipper-lb): a DaemonSet of `svclb` pods per LoadBalancer Service binding its
+ * ports as host ports on every node, the Service's address being the nodes'. A port already bound
+ * by an earlier Service (Traefik's 80 and 443 first: k3s installs it) leaves the later Service's
+ * svclb pods Pending, and the Service `<pending>`.
+ */
+function serviceLB(lbs: readonly ServiceState[], nodes: readonly NodeState[]): Map<ServiceState, Partial<ServiceState>> {
+  const out = new Map<ServiceState, Partial<ServiceState>>();
+  const taken = new Map<string, ServiceState>();
+  const ordered = [...lbs.filter((s) => s.addon), ...lbs.filter((s) => !s.addon)];
+  for (const s of ordered) {
+    const clash = s.ports.map((p) => ({ p, owner: taken.get(`${p.port}/${p.protocol}`) })).find((x) => x.owner !== undefined);
+    if (clash?.owner) {
+      out.set(s, { pendingReason: `ServiceLB: port ${clash.p.port}/${clash.p.protocol} is already bound on every node by Service ${clash.owner.namespace}/${clash.owner.name}, so this Service's svclb pods stay Pending` });
+      continue;
+    }
+    for (const p of s.ports) taken.set(`${p.port}/${p.protocol}`, s);
+    const ready = nodes.filter((n) => n.ready);
+    out.set(s, { loadBalancerIngress: ready.map((n) => ({ ip: n.ip, ipMode: 'VIP' as const })), loadBalancerBy: 'servicelb' });
+  }
+  return out;
+}
+
 /** Fills `loadBalancerIngress`, `loadBalancerBy` and `pendingReason` of LoadBalancer Services. */
 export function assignLoadBalancers(input: LoadBalancerInput): LoadBalancerResult {
   const mode = input.cluster.loadBalancer.mode;
@@ -69,9 +92,7 @@ export function assignLoadBalancers(input: LoadBalancerInput): LoadBalancerResul
   if (mode === 'none') {
     for (const s of lbs) assigned.set(s, { pendingReason: 'no load-balancer implementation in this cluster (install MetalLB or use a cloud profile)' });
   } else if (mode === 'servicelb') {
-    for (const s of lbs) {
-      assigned.set(s, { loadBalancerIngress: input.nodes.map((n) => ({ ip: n.ip, ipMode: 'VIP' as const })), loadBalancerBy: 'servicelb' });
-    }
+    assigned = serviceLB(lbs, input.nodes);
   } else if (mode === 'cloud') {
     const range = parseCidr(input.cluster.loadBalancer.pool ?? '203.0.113.0/24');
     let next = range ? range.range[0] + 1n : 0n;

@@ -45,7 +45,7 @@ export function announce(input: AnnounceInput): Announcements {
   const servicesByKey = new Map(input.services.map((s) => [serviceKey(s), s]));
   const readyNodes = readyEndpointNodes(input.endpointSlices);
   const speakers = [...input.nodes]
-    .filter((n) => n.labels[excludeFromLoadBalancersLabel] === undefined)
+    .filter((n) => n.ready && n.labels[excludeFromLoadBalancersLabel] === undefined)
     .sort((a, b) => compareText(a.name, b.name));
   const byService = new Map<string, IPAnnouncement[]>();
   const routes = new Map<string, MutableRoute>();

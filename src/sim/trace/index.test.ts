@@ -150,3 +150,104 @@ describe('trace and NetworkPolicy', () => {
     expect(() => tracer().trace('pod/default/nope', 'web:80')).toThrow(/pod "default\/nope" not found/);
   });
 });
+
+/** Disagreements between the simulator and the kernel (issue 9), each fixed in the simulator. */
+describe('trace agrees with the kernel', () => {
+  const policy = (name: string, spec: Record<string, unknown>, ns?: string): string => JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name, ...(ns ? { namespace: ns } : {}) }, spec });
+  const egressDenyAll = policy('deny-egress', { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'] });
+  const allowWeb = policy('allow-web', { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'], egress: [{ to: [{ podSelector: { matchLabels: { app: 'web' } } }], ports: [{ port: 8080 }] }] });
+  const allowDns = policy('allow-dns', { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'], egress: [{ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }], ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }] });
+
+  it('finds no route from outside to a ClusterIP or a pod IP: nothing outside routes them', () => {
+    const state = stateOf(base);
+    const tr = textTracer(state);
+    const web = state.services.find((s) => s.name === 'web');
+    const toVip = tr.trace('external', `${web?.clusterIP ?? ''}:80`);
+    expect(toVip.verdict).toBe('no-route');
+    expect(hop(toVip, 'external')[0]?.action).toMatch(/is a ClusterIP: nothing outside the cluster routes it/);
+    const pod = state.pods.find((p) => p.workload.name === 'web');
+    const toPod = tr.trace('external', `${pod?.ip ?? ''}:8080`);
+    expect(toPod.verdict).toBe('no-route');
+    expect(hop(toPod, 'external')[0]?.action).toContain(`is the address of pod default/${pod?.name ?? ''}`);
+    expect(tr.trace('external', 'svc/default/web:80').verdict).toBe('no-route');
+  });
+
+  it('judges the DNS query of a pod under an egress default-deny: the name never resolves', () => {
+    const t = tracer(egressDenyAll).trace('deploy/default/client', 'web:80');
+    expect(t.verdict).toBe('denied');
+    const dns = hop(t, 'dns')[0];
+    expect(dns?.verdict).toBe('deny');
+    expect(dns?.action).toMatch(/the DNS query \(UDP 53 to kube-system\/coredns-\S+\) is dropped/);
+    expect(hop(t, 'kube-proxy')).toEqual([]);
+    expect(t.hint).toMatch(/^allow DNS: /);
+    expect(tracer(egressDenyAll).trace('deploy/default/client', 'svc/default/web:80').verdict).toBe('denied');
+    expect(tracer(docs(allowWeb)).trace('deploy/default/client', 'web:80').verdict).toBe('denied');
+    const allowed = tracer(docs(allowWeb, allowDns)).trace('deploy/default/client', 'web:80');
+    expect(allowed.verdict).toBe('delivered');
+    expect(hop(allowed, 'dns')[0]?.detail).toMatch(/the query \(UDP 53 to kube-system\/coredns-\S+\) is allowed/);
+  });
+
+  it('serves the default certificate when the TLS Secret of the host does not exist', () => {
+    const ing = JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web' }, spec: { ingressClassName: 'nginx', tls: [{ hosts: ['app.example.com'], secretName: 'app-tls' }], rules: [{ host: 'app.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });
+    const t = tracer(ing).trace('external', 'https://app.example.com/');
+    expect(t.verdict).toBe('delivered');
+    expect(t.certificate).toMatchObject({ fallback: true, covers: false, subject: 'CN=Kubernetes Ingress Controller Fake Certificate, O=Acme Co', dnsNames: ['ingress.local'] });
+    expect(hop(t, 'tls')[0]?.detail).toContain('Secret "app-tls" does not exist in namespace "default"');
+  });
+
+  it('shows the entry node as the client the ingress controller sees under externalTrafficPolicy Cluster', () => {
+    const ing = JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web' }, spec: { ingressClassName: 'nginx', rules: [{ host: 'app.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });
+    const state = stateOf(docs(base, ing));
+    const t = textTracer(state).trace('external', 'http://app.example.com/');
+    const leader = hop(t, 'metallb')[0]?.node;
+    const leaderIp = state.nodes.find((n) => n.name === leader)?.ip ?? '?';
+    expect(hop(t, 'pod').at(-1)?.detail).toBe(`Host: app.example.com; X-Forwarded-For: ${leaderIp}`);
+  });
+
+  it('has the API server Service default/kubernetes at the first service address, served by the control plane', () => {
+    const state = stateOf(base);
+    const api = state.services.find((s) => s.namespace === 'default' && s.name === 'kubernetes');
+    expect(api).toMatchObject({ clusterIP: '10.96.0.1', ports: [{ name: 'https', port: 443, targetPort: 6443 }] });
+    const t = textTracer(state).trace('deploy/default/client', 'https://kubernetes.default/version');
+    expect(t.verdict).toBe('delivered');
+    expect(t.destination).toMatchObject({ node: 'control-plane', ip: '172.18.0.2', port: 6443, backend: { service: { namespace: 'default', name: 'kubernetes', port: 443 } } });
+    expect(hop(t, 'dns')[0]?.action).toBe('kubernetes.default → kubernetes.default.svc.cluster.local A 10.96.0.1');
+  });
+
+  it('k3s: a second LoadBalancer on a port Traefik binds stays <pending> and Ingress traffic still reaches Traefik', () => {
+    const lb80 = service('web-lb', { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] });
+    const ing = JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web' }, spec: { rules: [{ host: 'app.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });
+    const state = stateOf(docs(base, lb80, ing), { profile: 'k3s' });
+    const web = state.services.find((s) => s.name === 'web-lb');
+    expect(web?.loadBalancerIngress).toEqual([]);
+    expect(web?.pendingReason).toMatch(/ServiceLB: port 80\/TCP is already bound on every node by Service kube-system\/traefik/);
+    const t = textTracer(state).trace('external', 'http://app.example.com/');
+    expect(t.verdict).toBe('delivered');
+    expect(hop(t, 'ingress-controller')[0]?.action).toMatch(/^traefik: /);
+  });
+
+  it('a stopped node answers nothing: MetalLB re-elects, its pods are not endpoints', () => {
+    const lb = service('web-lb', { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] });
+    const before = stateOf(docs(base, lb));
+    const ip = before.services.find((s) => s.name === 'web-lb')?.loadBalancerIngress[0]?.ip ?? '';
+    const leader = hop(textTracer(before).trace('external', `${ip}:80`), 'metallb')[0]?.node ?? '';
+    const after = stateOf(docs(base, lb), { stoppedNodes: [leader] });
+    expect(after.nodes.find((n) => n.name === leader)?.ready).toBe(false);
+    expect(after.pods.filter((p) => p.node === leader).every((p) => !p.ready)).toBe(true);
+    const t = textTracer(after).trace('external', `${ip}:80`);
+    expect(hop(t, 'metallb')[0]?.node).not.toBe(leader);
+    expect(t.verdict).toBe('delivered');
+    expect(t.destination?.pod?.node).not.toBe(leader);
+    const stoppedPod = after.pods.find((p) => p.node === leader && p.workload.name === 'web');
+    if (stoppedPod) expect(textTracer(after).trace('deploy/default/client', `pod/default/${stoppedPod.name}:8080`).verdict).toBe('no-route');
+  });
+
+  it('lists every outcome of the random draws: each endpoint of a ClusterIP', () => {
+    const state = stateOf(base);
+    const all = textTracer(state).traceAll('deploy/default/client', 'web:80');
+    const pods = new Set(all.map((t) => t.destination?.pod?.name));
+    expect(pods.size).toBe(2);
+    const one = textTracer(state).trace('deploy/default/client', 'web:80');
+    expect(one.destination?.possible).toEqual([...pods].map((p) => `default/${p ?? ''}`).sort());
+  });
+});
