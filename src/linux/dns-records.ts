@@ -3,6 +3,7 @@
  * `svc.cluster.local` A/SRV for Services (headless → pod IPs), pod A records, and resolv.conf.
  */
 import { selectEndpoints } from '../model/endpoints.js';
+import { outsideRecords } from '../model/outside-dns.js';
 import type { NetworkState } from '../model/types.js';
 import type { DnsRecords, NameRecords } from './dns.js';
 
@@ -46,6 +47,15 @@ export function buildDnsRecords(state: NetworkState): DnsRecords {
     if (!svc.headless) add(records, fqdn, (r) => (r.a = [svc.clusterIP]));
     else add(records, fqdn, (r) => (r.a = [...endpointIps].sort()));
   }
+  // Names outside the cluster zone are forwarded to the outside world's DNS (CoreDNS's `forward`).
+  for (const [name, ip] of outsideRecords(state)) if (!(name in records.names)) add(records, name, (r) => (r.a = [ip]));
+  return records;
+}
+
+/** The outside world's DNS (served in the `external` namespace): the Ingress hosts and nothing else. */
+export function buildOutsideRecords(state: NetworkState): DnsRecords {
+  const records: DnsRecords = { domain: '', names: {} };
+  for (const [name, ip] of outsideRecords(state)) add(records, name, (r) => (r.a = [ip]));
   return records;
 }
 

@@ -98,7 +98,8 @@ const TTL = 5;
 export function answerQuery(records: DnsRecords, msg: Buffer): Buffer | undefined {
   const q = parseQuery(msg);
   if (!q) return undefined;
-  const found = records.names[q.name];
+  const dot = q.name.indexOf('.');
+  const found = records.names[q.name] ?? (dot > 0 ? records.names[`*${q.name.slice(dot)}`] : undefined);
   const answers: Buffer[] = [];
   let rcode = 0;
   if (!found) rcode = 3;

@@ -42,7 +42,7 @@ export interface ProxyWorkersOptions {
 }
 
 /** What a worker needs to serve, sent once at start. */
-interface WorkerConfig {
+export interface WorkerConfig {
   readonly address: string;
   readonly httpPort: number;
   readonly httpsPort: number;
@@ -62,7 +62,7 @@ function networkOf(wire: WireNetwork): PodNetwork {
 }
 
 /** Messages from the primary to a worker. */
-type ToWorker =
+export type ToWorker =
   | { readonly kind: 'init'; readonly config: WorkerConfig; readonly state: ReconciledState; readonly network: WireNetwork; readonly certificates: readonly TlsSecret[]; readonly http01: boolean }
   | { readonly kind: 'state'; readonly id: number; readonly state: ReconciledState; readonly network: WireNetwork }
   | { readonly kind: 'certificates'; readonly id: number; readonly secrets: readonly TlsSecret[] }
@@ -72,7 +72,7 @@ type ToWorker =
   | { readonly kind: 'stop'; readonly id: number };
 
 /** Messages from a worker to the primary. */
-type FromWorker =
+export type FromWorker =
   | { readonly kind: 'hello' }
   | { readonly kind: 'listening'; readonly addresses: readonly ListenerAddress[] }
   | { readonly kind: 'failed'; readonly code?: string; readonly message: string }
@@ -90,74 +90,86 @@ export class WorkerStartError extends Error {
   }
 }
 
+/** One worker process as the pool drives it: a `node:cluster` worker or a spawned child with IPC. */
+export interface WorkerProcess {
+  readonly pid: number | undefined;
+  send(message: ToWorker, done: (err: Error | null) => void): void;
+  connected(): boolean;
+  dead(): boolean;
+  kill(signal: NodeJS.Signals): void;
+  onMessage(fn: (message: FromWorker) => void): void;
+  onError(fn: (err: Error) => void): void;
+  onExit(fn: (code: number | null, signal: string | null) => void): void;
+}
+
+/** Starts worker `index` of a pool. */
+export type WorkerSpawner = (index: number) => WorkerProcess;
+
+/** A `node:cluster` worker as a pool's worker process. */
+export function clusterWorker(worker: Worker): WorkerProcess {
+  return {
+    pid: worker.process.pid,
+    send: (message, done) => worker.send(message, undefined, undefined, done),
+    connected: () => worker.isConnected(),
+    dead: () => worker.isDead(),
+    kill: (signal) => worker.process.kill(signal),
+    onMessage: (fn) => worker.on('message', fn),
+    onError: (fn) => worker.on('error', fn),
+    onExit: (fn) => worker.on('exit', fn),
+  };
+}
+
 interface Pending {
-  readonly worker: Worker;
+  readonly worker: WorkerProcess;
   readonly resolve: (value: unknown) => void;
 }
 
-/** The L7 plane of one cluster with proxy workers, running. */
-export class ProxyWorkers implements L7Plane {
-  private readonly workers = new Set<Worker>();
+/** What a pool hands its workers: their configuration and the pod network of each state. */
+export interface PoolOptions {
+  readonly logger: Logger;
+  /** The configuration of worker `index`. */
+  readonly config: (index: number) => WorkerConfig;
+  /** The pod network the workers' snapshots are built over. */
+  readonly network: () => WireNetwork;
+  /** What the log calls a worker. @default 'proxy worker' */
+  readonly label?: string;
+}
+
+/**
+ * Proxy worker processes serving one state: started with the running configuration, sent every
+ * new state, certificate and HTTP-01 change, restarted when one dies, stopped on request. The
+ * L7 plane's workers are `node:cluster` workers; the Linux plane's are one process per ingress
+ * controller pod, started in the pod's network namespace.
+ */
+export class WorkerPool {
+  private readonly workers = new Set<WorkerProcess>();
   private readonly requests = new Map<number, Pending>();
   private nextId = 1;
   private certificates = new Map<string, TlsSecret>();
   private http01: Http01Responder | undefined;
-  private admin?: AdminEndpoint;
   private stopping = false;
-  private state: NetworkState;
-  addresses: readonly ListenerAddress[] = [];
-  adminAddress?: string;
 
-  private constructor(
-    readonly pods: PodPrograms,
-    state: NetworkState,
-    private readonly config: WorkerConfig,
-    private readonly options: ProxyWorkersOptions,
-  ) {
-    this.state = state;
+  constructor(
+    private state: NetworkState,
+    private readonly spawn: WorkerSpawner,
+    private readonly options: PoolOptions,
+  ) {}
+
+  private get label(): string {
+    return this.options.label ?? 'proxy worker';
   }
 
-  /** Starts the pods, then the workers; resolves once every worker listens. */
-  static async start(state: NetworkState, options: ProxyWorkersOptions): Promise<ProxyWorkers> {
-    if (!cluster.isPrimary) throw new Error('proxy workers are started from the primary process');
-    const pods = new PodPrograms();
-    await pods.sync(state);
-    const config: WorkerConfig = {
-      address: options.address ?? '127.0.0.1',
-      httpPort: options.httpPort ?? 8080,
-      httpsPort: options.httpsPort ?? 8443,
-      limits: { ...DEFAULT_LIMITS, ...options.limits },
-      backends: [...(options.backends ?? new Map<string, URL>())].map(([k, u]) => [k, u.href] as const),
-      ...(options.accessLog !== undefined ? { accessLog: options.accessLog } : {}),
-      defaultCertificate: options.defaultCertificate ?? (await makeDefaultCertificate()),
-    };
-    const plane = new ProxyWorkers(pods, state, config, options);
-    cluster.setupPrimary({ exec: options.workerEntry, serialization: 'advanced' });
-    try {
-      const listening = await Promise.all(Array.from({ length: Math.max(1, options.workers) }, () => plane.fork()));
-      plane.addresses = listening[0] ?? [];
-      if (options.adminPort !== undefined) {
-        plane.admin = await startAdmin(config.address, options.adminPort, () => plane.collectMetrics());
-        plane.adminAddress = plane.admin.url;
-      }
-    } catch (err) {
-      await plane.stop();
-      throw err;
-    }
-    return plane;
-  }
-
-  /** Forks one worker, hands it the running configuration, and resolves with its listeners. */
-  private fork(): Promise<readonly ListenerAddress[]> {
-    const worker = cluster.fork();
+  /** Starts worker `index`, hands it the running configuration, and resolves with its listeners. */
+  start(index: number): Promise<readonly ListenerAddress[]> {
+    const worker = this.spawn(index);
     this.workers.add(worker);
     return new Promise((resolve, reject) => {
       let started = false;
-      worker.on('message', (m: FromWorker) => {
+      worker.onMessage((m) => {
         switch (m.kind) {
           case 'hello':
             if (this.stopping) return;
-            this.send(worker, { kind: 'init', config: this.config, state: plainState(this.state), network: { kind: 'loopback', pods: [...this.pods.ports] }, certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
+            this.send(worker, { kind: 'init', config: this.options.config(index), state: plainState(this.state), network: this.options.network(), certificates: [...this.certificates.values()], http01: this.http01 !== undefined });
             return;
           case 'listening':
             started = true;
@@ -175,29 +187,34 @@ export class ProxyWorkers implements L7Plane {
             return;
         }
       });
-      worker.on('error', (err: Error) => {
-        if (!this.stopping) this.options.logger.warn(`proxy worker ${worker.process.pid ?? '?'}: ${err.message}`);
+      worker.onError((err) => {
+        if (!this.stopping) this.options.logger.warn(`${this.label} ${worker.pid ?? '?'}: ${err.message}`);
       });
-      worker.on('exit', (code, signal) => {
+      worker.onExit((code, signal) => {
         this.workers.delete(worker);
         for (const [id, r] of this.requests) if (r.worker === worker) this.settle(id, undefined);
         if (!started) {
-          reject(new Error(`proxy worker ${worker.process.pid ?? '?'} exited (${signal ?? String(code)}) before it listened`));
+          reject(new Error(`${this.label} ${worker.pid ?? '?'} exited (${signal ?? String(code)}) before it listened`));
           return;
         }
         if (this.stopping) return;
-        this.options.logger.warn(`proxy worker ${worker.process.pid ?? '?'} exited (${signal ?? String(code)}); starting another`);
-        this.fork().catch((err: unknown) => {
-          this.options.logger.warn(`proxy worker did not restart: ${err instanceof Error ? err.message : String(err)}`);
+        this.options.logger.warn(`${this.label} ${worker.pid ?? '?'} exited (${signal ?? String(code)}); starting another`);
+        this.start(index).catch((err: unknown) => {
+          this.options.logger.warn(`${this.label} did not restart: ${err instanceof Error ? err.message : String(err)}`);
         });
       });
     });
   }
 
-  private send(worker: Worker, message: ToWorker): void {
-    if (!worker.isConnected()) return;
-    worker.send(message, undefined, undefined, (err: Error | null) => {
-      if (err && !this.stopping) this.options.logger.warn(`proxy worker ${worker.process.pid ?? '?'}: ${err.message}`);
+  /** PIDs of the running workers. */
+  get pids(): number[] {
+    return [...this.workers].flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+  }
+
+  private send(worker: WorkerProcess, message: ToWorker): void {
+    if (!worker.connected()) return;
+    worker.send(message, (err) => {
+      if (err && !this.stopping) this.options.logger.warn(`${this.label} ${worker.pid ?? '?'}: ${err.message}`);
     });
   }
 
@@ -210,7 +227,7 @@ export class ProxyWorkers implements L7Plane {
   /** Sends a message carrying a fresh id to every worker; resolves with their replies. */
   private broadcast<T>(make: (id: number) => ToWorker): Promise<T[]> {
     return Promise.all(
-      [...this.workers].filter((w) => w.isConnected()).map(
+      [...this.workers].filter((w) => w.connected()).map(
         (w) =>
           new Promise<T>((resolve) => {
             const id = this.nextId++;
@@ -221,7 +238,7 @@ export class ProxyWorkers implements L7Plane {
     );
   }
 
-  private answerChallenge(worker: Worker, id: number, token: string): void {
+  private answerChallenge(worker: WorkerProcess, id: number, token: string): void {
     const reply = (key: string | undefined): void => {
       this.send(worker, { kind: 'http01-key', id, key });
     };
@@ -234,16 +251,16 @@ export class ProxyWorkers implements L7Plane {
     }
   }
 
-  private async collectMetrics(): Promise<MetricsSnapshot[]> {
+  /** Every worker's metrics. */
+  async metrics(): Promise<MetricsSnapshot[]> {
     const all = await this.broadcast<MetricsSnapshot | undefined>((id) => ({ kind: 'metrics', id }));
     return all.filter((s): s is MetricsSnapshot => s !== undefined);
   }
 
-  /** Applies a new state: pods synced, then every worker swaps its snapshot (resolves once all have). */
+  /** Sends a new state to every worker; resolves once all swapped their snapshot. */
   async apply(state: NetworkState): Promise<void> {
-    await this.pods.sync(state);
     this.state = state;
-    const network: WireNetwork = { kind: 'loopback', pods: [...this.pods.ports] };
+    const network = this.options.network();
     const plain = plainState(state);
     await this.broadcast((id) => ({ kind: 'state', id, state: plain, network }));
   }
@@ -259,25 +276,94 @@ export class ProxyWorkers implements L7Plane {
     await this.broadcast((id) => ({ kind: 'certificates', id, secrets: [] }));
   }
 
-  /** Plugs in (or removes) the HTTP-01 responder; workers ask the primary for each token. */
+  /** Plugs in (or removes) the HTTP-01 responder; workers ask the pool for each token. */
   setHttp01Responder(responder: Http01Responder | undefined): void {
     this.http01 = responder;
     void this.broadcast((id) => ({ kind: 'http01', id, enabled: responder !== undefined }));
   }
 
-  /** Stops the workers (each lets its in-flight requests end), then the admin endpoint and the pods. */
+  /** Stops the workers; each lets its in-flight requests end, SIGKILL after 5 s. */
   async stop(): Promise<void> {
     this.stopping = true;
     const exited = [...this.workers].map((w) => new Promise<void>((done) => {
-      if (w.isDead()) { done(); return; }
-      w.once('exit', () => { done(); });
+      if (w.dead()) { done(); return; }
+      w.onExit(() => { done(); });
     }));
     const kill = setTimeout(() => {
-      for (const w of this.workers) w.process.kill('SIGKILL');
+      for (const w of this.workers) w.kill('SIGKILL');
     }, 5000);
     await this.broadcast((id) => ({ kind: 'stop', id }));
     await Promise.all(exited);
     clearTimeout(kill);
+  }
+}
+
+/** The L7 plane of one cluster with proxy workers, running. */
+export class ProxyWorkers implements L7Plane {
+  private admin?: AdminEndpoint;
+  addresses: readonly ListenerAddress[] = [];
+  adminAddress?: string;
+
+  private constructor(
+    readonly pods: PodPrograms,
+    private readonly pool: WorkerPool,
+  ) {}
+
+  /** Starts the pods, then the workers; resolves once every worker listens. */
+  static async start(state: NetworkState, options: ProxyWorkersOptions): Promise<ProxyWorkers> {
+    if (!cluster.isPrimary) throw new Error('proxy workers are started from the primary process');
+    const pods = new PodPrograms();
+    await pods.sync(state);
+    const config: WorkerConfig = {
+      address: options.address ?? '127.0.0.1',
+      httpPort: options.httpPort ?? 8080,
+      httpsPort: options.httpsPort ?? 8443,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+      backends: [...(options.backends ?? new Map<string, URL>())].map(([k, u]) => [k, u.href] as const),
+      ...(options.accessLog !== undefined ? { accessLog: options.accessLog } : {}),
+      defaultCertificate: options.defaultCertificate ?? (await makeDefaultCertificate()),
+    };
+    cluster.setupPrimary({ exec: options.workerEntry, serialization: 'advanced' });
+    const pool = new WorkerPool(state, () => clusterWorker(cluster.fork()), { logger: options.logger, config: () => config, network: () => ({ kind: 'loopback', pods: [...pods.ports] }) });
+    const plane = new ProxyWorkers(pods, pool);
+    try {
+      const listening = await Promise.all(Array.from({ length: Math.max(1, options.workers) }, (_, i) => pool.start(i)));
+      plane.addresses = listening[0] ?? [];
+      if (options.adminPort !== undefined) {
+        plane.admin = await startAdmin(config.address, options.adminPort, () => pool.metrics());
+        plane.adminAddress = plane.admin.url;
+      }
+    } catch (err) {
+      await plane.stop();
+      throw err;
+    }
+    return plane;
+  }
+
+  /** Applies a new state: pods synced, then every worker swaps its snapshot (resolves once all have). */
+  async apply(state: NetworkState): Promise<void> {
+    await this.pods.sync(state);
+    await this.pool.apply(state);
+  }
+
+  /** Hot-swaps certificates in every worker (and in workers started later). */
+  setCertificates(secrets: readonly TlsSecret[]): void {
+    this.pool.setCertificates(secrets);
+  }
+
+  /** Resolves once every worker has the certificates handed over so far. */
+  async settled(): Promise<void> {
+    await this.pool.settled();
+  }
+
+  /** Plugs in (or removes) the HTTP-01 responder; workers ask the primary for each token. */
+  setHttp01Responder(responder: Http01Responder | undefined): void {
+    this.pool.setHttp01Responder(responder);
+  }
+
+  /** Stops the workers (each lets its in-flight requests end), then the admin endpoint and the pods. */
+  async stop(): Promise<void> {
+    await this.pool.stop();
     await this.admin?.close();
     await this.pods.close();
   }

@@ -6,7 +6,7 @@
 import { evaluateConnection } from '../../model/policy/index.js';
 import { chooseEndpoint, selectEndpoints, servicePort } from '../../model/endpoints.js';
 import type { ResolveOverride, TraceRef } from '../../model/dataplane.js';
-import type { RouteServer } from '../../model/routing/index.js';
+import { outsideAddress, type OutsideAnswer } from '../../model/outside-dns.js';
 import type { PodState, ServiceState } from '../../model/types.js';
 import type { Ctx, Walk } from './context.js';
 import { judge } from './policy.js';
@@ -76,42 +76,10 @@ export function dnsQuery(ctx: Ctx, walk: Walk, pod: PodState, name: string): { o
   return { ok: true, note };
 }
 
-/** The controller whose compiled routes have a server for the host, by exact host or by wildcard. */
-function findServer(ctx: Ctx, host: string, kind: 'exact' | 'wildcard'): { controller: string; server: RouteServer } | undefined {
-  const suffix = host.includes('.') ? host.slice(host.indexOf('.') + 1) : '';
-  for (const [controller, routes] of ctx.state.routing.controllers) {
-    const server = kind === 'exact' ? routes.exactHosts.get(host) : suffix ? routes.wildcardHosts.get(suffix) : undefined;
-    if (server) return { controller, server };
-  }
-  return undefined;
-}
-
-/** An answer of the outside world's DNS. */
-export interface OutsideAnswer {
-  readonly ip: string;
-  readonly port?: number;
-  readonly why: string;
-  readonly refs: readonly TraceRef[];
-}
-
-/** The outside world's DNS: it knows the Ingress hosts (the address of the controller serving them). */
+/** The outside world's DNS, with curl-style `--resolve` overrides first. */
 export function outsideDns(ctx: Ctx, host: string, port: number, resolve: readonly ResolveOverride[]): OutsideAnswer | undefined {
   for (const r of resolve) {
     if (r.name === host && (r.port === undefined || r.port === port)) return { ip: r.address, why: `--resolve ${r.name}${r.port === undefined ? '' : `:${r.port}`}:${r.address}`, refs: [] };
   }
-  const found = findServer(ctx, host, 'exact') ?? findServer(ctx, host, 'wildcard');
-  if (!found) return undefined;
-  const { controller, server } = found;
-  const ref = server.locations[0]?.target.ingress ?? server.defaultBackend?.ingress;
-  const refs = ref ? [{ kind: 'Ingress', namespace: ref.namespace, name: ref.name }] : [];
-  const named = ref ? `Ingress ${ref.namespace}/${ref.name} names ${server.host}` : `${server.host} is served by ${controller}`;
-  const ctrl = ctx.state.services.find((s) => s.addon && s.labels['app.kubernetes.io/instance'] === controller && s.type !== 'ClusterIP');
-  const lbIP = ctrl?.loadBalancerIngress[0]?.ip;
-  if (lbIP) return { ip: lbIP, why: `${named}; its controller's LoadBalancer address`, refs };
-  if (!ctrl || ctrl.type === 'LoadBalancer') return undefined;
-  const pod = ctx.state.pods.find((p) => p.addon && p.labels['app.kubernetes.io/instance'] === controller);
-  const nodeIP = ctx.state.nodes.find((n) => n.name === pod?.node)?.ip;
-  if (!nodeIP) return undefined;
-  const np = ctrl.ports.find((p) => p.port === port)?.nodePort;
-  return { ip: nodeIP, port: np, why: `${named}; no LoadBalancer address, so a node of the controller${np ? ` and its NodePort ${np}` : ''}`, refs };
+  return outsideAddress(ctx.state, host, port);
 }
