@@ -4,12 +4,15 @@
  * responder the ingress proxy answers `/.well-known/acme-challenge/<token>` from.
  */
 export { startLabAcmeServer } from './server/index.js';
+export { resolverFetch } from './server/http01.js';
 export type {
   LabAcmeServer,
   LabAcmeServerOptions,
   AcmeErrorType,
   AcmeProblem,
+  Http01Fetch,
   Http01Resolver,
+  Http01Response,
   Http01Target,
 } from './server/index.js';
 export { createAcmeIssuer, renewalTimeOf, namesOf, MAX_TIMER_MS } from './issuer/index.js';

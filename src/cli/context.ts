@@ -29,6 +29,8 @@ export interface InputFlags {
   readonly ingressFlavour?: IngressFlavour;
   readonly now?: string;
   readonly seed?: string;
+  /** Nodes stopped at runtime (`kwire node stop`), set by `up` itself, never a flag. */
+  readonly stoppedNodes?: readonly string[];
 }
 
 export { EnvironmentError } from '../api/problems.js';
@@ -88,7 +90,7 @@ export async function loadState(flags: InputFlags, io: Io): Promise<{ store: Sto
   const store = await readInputs(flags, io);
   const state = buildNetworkState(
     { objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf, locate: store.locate },
-    { profile: flags.profile, ingressFlavour: flags.ingressFlavour, now: flags.now, seed: flags.seed },
+    { profile: flags.profile, ingressFlavour: flags.ingressFlavour, now: flags.now, seed: flags.seed, ...(flags.stoppedNodes ? { stoppedNodes: flags.stoppedNodes } : {}) },
   );
   reportProblems([...store.problems, ...state.problems.filter(isRefusal)], io);
   return { store, state };

@@ -12,6 +12,8 @@ export interface SocketSpec {
   /** Port to bind on 0.0.0.0; 0 leaves the socket unbound (a client socket). */
   readonly port: number;
   readonly listen: boolean;
+  /** Address to bind. @default 0.0.0.0 */
+  readonly address?: string;
 }
 
 /** The environment variable carrying the inherited descriptors, in spec order, comma-separated. */
@@ -24,12 +26,12 @@ my $sys = $nr{(POSIX::uname())[4]} // die "kwire binder: no setns syscall number
 open(my $home, '<', '/proc/self/ns/net') or die "kwire binder: /proc/self/ns/net: $!\n";
 my (@keep, @fds, %open);
 while (@ARGV && $ARGV[0] ne '--') {
-  my ($ns, $proto, $port, $listen) = split /,/, shift @ARGV;
+  my ($ns, $proto, $port, $listen, $addr) = split /,/, shift @ARGV;
   unless ($open{$ns}) { open($open{$ns}, '<', "/run/netns/$ns") or die "kwire binder: netns $ns: $!\n"; }
   syscall($sys, fileno($open{$ns}), 0x40000000) == 0 or die "kwire binder: setns $ns: $!\n";
   socket(my $s, PF_INET, $proto eq 'tcp' ? SOCK_STREAM : SOCK_DGRAM, 0) or die "kwire binder: socket: $!\n";
   setsockopt($s, SOL_SOCKET, SO_REUSEADDR, 1);
-  if ($port > 0) { bind($s, pack_sockaddr_in($port, INADDR_ANY)) or die "kwire binder: bind $ns $proto/$port: $!\n"; }
+  if ($port > 0 || $addr) { bind($s, pack_sockaddr_in($port, $addr ? inet_aton($addr) : INADDR_ANY)) or die "kwire binder: bind $ns $proto/$port: $!\n"; }
   if ($listen) { listen($s, 4096) or die "kwire binder: listen $ns $proto/$port: $!\n"; }
   fcntl($s, F_SETFD, 0);
   push @keep, $s; push @fds, fileno($s);
@@ -43,7 +45,7 @@ exec { $ARGV[0] } @ARGV or die "kwire binder: exec $ARGV[0]: $!\n";
 
 /** The argv that opens the sockets, then execs `command` with them (run it under `ip netns exec HOME`). */
 export function binderArgv(specs: readonly SocketSpec[], command: readonly string[]): string[] {
-  return ['perl', '-e', SCRIPT, ...specs.map((s) => `${s.netns},${s.protocol},${String(s.port)},${s.listen ? 1 : 0}`), '--', ...command];
+  return ['perl', '-e', SCRIPT, ...specs.map((s) => `${s.netns},${s.protocol},${String(s.port)},${s.listen ? 1 : 0},${s.address ?? ''}`), '--', ...command];
 }
 
 /** The inherited descriptors, in spec order. */

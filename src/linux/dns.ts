@@ -8,25 +8,21 @@ import type { Server } from 'node:net';
 /** Record types kwire answers. */
 export const RR = { A: 1, CNAME: 5, SOA: 6, AAAA: 28, SRV: 33 } as const;
 
-/** An SRV target. */
-export interface SrvRecord {
-  readonly priority: number;
-  readonly weight: number;
-  readonly port: number;
-  readonly target: string;
+import type { DnsRecords, SrvRecord } from '../model/dns-records.js';
+export type { DnsRecords, NameRecords, SrvRecord } from '../model/dns-records.js';
+
+/** A stub resolver's settings: a pod's or a node's resolv.conf. */
+export interface StubResolver {
+  readonly search: readonly string[];
+  readonly ndots: number;
 }
 
-/** What one name resolves to. */
-export interface NameRecords {
-  a?: string[];
-  srv?: SrvRecord[];
-  cname?: string;
-}
-
-/** Every name of the cluster zone, lower case without the trailing dot. */
-export interface DnsRecords {
-  readonly domain: string;
-  readonly names: Record<string, NameRecords>;
+/** The names a stub resolver asks for `name`, in order (the search path before or after the name itself). */
+export function queryNames(name: string, r: StubResolver): string[] {
+  const bare = name.replace(/\.$/, '');
+  if (name.endsWith('.')) return [bare];
+  const searched = r.search.map((s) => `${bare}.${s}`);
+  return bare.split('.').length - 1 >= r.ndots ? [bare, ...searched] : [...searched, bare];
 }
 
 /** A parsed DNS question. */
@@ -99,6 +95,7 @@ export function answerQuery(records: DnsRecords, msg: Buffer): Buffer | undefine
   const q = parseQuery(msg);
   if (!q) return undefined;
   const dot = q.name.indexOf('.');
+  // Wildcards as recordsOf (model/dns-records) reads them; this file stays free of runtime imports.
   const found = records.names[q.name] ?? (dot > 0 ? records.names[`*${q.name.slice(dot)}`] : undefined);
   const answers: Buffer[] = [];
   let rcode = 0;

@@ -1,8 +1,9 @@
 /**
  * The built-in pod program of the Linux plane: one process per node serving every pod of that
- * node on sockets opened in the pods' namespaces (see binder.ts). TCP and UDP echo, with two
- * requests answered instead of echoed (`hostname` → `ns/name`, `clientip` → the peer address), an
- * HTTP reply for HTTP requests, and cluster DNS on the DNS pods' port 53.
+ * node on sockets opened in the pods' namespaces (see binder.ts), and the node's own listeners
+ * (the API server on control-plane nodes). TCP and UDP echo, with three requests answered instead
+ * of echoed (`whoami` → `{"pod","client"}`, `hostname` → `ns/name`, `clientip` → the peer
+ * address), an HTTP reply for HTTP requests, and DNS on the DNS pods' port 53.
  * Usage: node echo-agent.js SPEC.json (descriptors in KWIRE_FDS, in the spec's socket order).
  */
 import { createSocket } from 'node:dgram';
@@ -29,6 +30,7 @@ export interface AgentSpec {
 /** The reply to one request line, or `undefined` to echo it. */
 export function echoReply(pod: string, clientIp: string, text: string): string | undefined {
   const line = text.trim();
+  if (line === 'whoami') return JSON.stringify({ pod, client: clientIp });
   if (line === 'hostname') return pod;
   if (line === 'clientip') return clientIp;
   return undefined;
@@ -43,8 +45,9 @@ function serveTcp(fd: number, pod: string): Promise<void> {
         const text = chunk.toString('latin1');
         const client = conn.remoteAddress ?? '';
         if (first && /^[A-Z]+ \S+ HTTP\/1\.[01]\r?\n/.test(text)) {
-          const body = `${JSON.stringify({ pod, client, port: conn.localPort })}\n`;
-          conn.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${String(Buffer.byteLength(body))}\r\nconnection: close\r\n\r\n${body}`);
+          const forwardedFor = /\r\nx-forwarded-for:\s*([^\r\n]*)/i.exec(text)?.[1];
+          const body = `${JSON.stringify({ pod, client, port: conn.localPort, ...(forwardedFor ? { forwardedFor } : {}) })}\n`;
+          conn.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-kwire-pod: ${pod}\r\ncontent-length: ${String(Buffer.byteLength(body))}\r\nconnection: close\r\n\r\n${body}`);
           return;
         }
         first = false;

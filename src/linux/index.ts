@@ -17,6 +17,6 @@ export type { ProbeOutcome } from './probe-agent.js';
 export { clusterNames, type ClusterNames } from './names.js';
 export { renderKubeProxy, KUBE_PROXY_TABLE } from './kube-proxy.js';
 export { renderNetpol, netpolFullScript, netpolUpdateScript, NETPOL_TABLE, type NetpolTable } from './netpol.js';
-export { buildDnsRecords, buildOutsideRecords, resolvConf } from './dns-records.js';
+export { buildDnsRecords, buildOutsideRecords, resolvConf } from '../model/dns-records.js';
 export { answerQuery, decodeAnswer, encodeQuery, RR, type DnsRecords } from './dns.js';
 export { planTopology, type TopologyPlan } from './topology.js';

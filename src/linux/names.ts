@@ -2,6 +2,7 @@
  * Names of everything the Linux plane makes: network namespaces under a per-cluster prefix, and
  * interface names within IFNAMSIZ (15 characters).
  */
+import { join } from 'node:path';
 import { fnv32a } from '../model/ip.js';
 
 /** The namespaces and interface names of one cluster. */
@@ -34,6 +35,14 @@ export function clusterNames(clusterName: string): ClusterNames {
     node: (nodeName) => `${prefix}node-${nodeName}`,
     pod: (namespace, name) => `${prefix}pod-${namespace}.${name}`,
   };
+}
+
+/**
+ * The runtime directory of a cluster under a runtime root: everything a running cluster keeps
+ * (who runs it, its lock, its programs' configurations, sockets and logs) is in it.
+ */
+export function clusterRuntimeDir(root: string, clusterName: string): string {
+  return join(root, `${clusterSlug(clusterName)}.${shortHash(clusterName).slice(0, 4)}`);
 }
 
 /** Eight hex digits of a stable hash. */

@@ -1,23 +1,31 @@
 /**
  * The Linux plane's lifecycle: `linuxUp` builds a NetworkState into network namespaces, veths,
- * nftables and pod agents; the handle's `apply` moves the kernel to a new state changing only what
- * differs; `linuxDown` removes everything of a cluster, including what a crashed run left.
+ * nftables, pod agents, the ingress controllers' proxies, MetalLB's layer-2 addresses and BGP
+ * speakers with the outside world's router; the handle's `apply` moves the kernel to a new state
+ * changing only what differs (a stopped node included); `probe` makes connections for real;
+ * `linuxDown` removes everything of a cluster, including what a crashed run left.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../api/problems.js';
+import type { Connection, Dataplane, Probed } from '../model/dataplane.js';
 import type { NetworkState, NodeState } from '../model/types.js';
+import type { Http01Responder, ProxyLimits, TlsSecret } from '../proxy/index.js';
 import { binderArgv, type SocketSpec } from './binder.js';
-import { buildDnsRecords, resolvConf } from './dns-records.js';
+import { planRouter, renderBird, renderFrr, speakerSessions, type RouterPlan } from './bgp.js';
+import { controllerPods, ControllerProxies } from './controllers.js';
+import { killRecorded, startDaemon, stopDaemon, type Daemon } from './daemons.js';
+import { buildDnsRecords, buildOutsideRecords, resolvConf } from '../model/dns-records.js';
 import type { AgentSocket, AgentSpec } from './echo-agent.js';
 import { renderKubeProxy } from './kube-proxy.js';
-import { clusterNames, clusterSlug, shortHash, type ClusterNames } from './names.js';
+import { addressChanges, planAddresses, type AddressPlan } from './metallb.js';
+import { clusterNames, clusterRuntimeDir, nodeUplinkName, type ClusterNames } from './names.js';
 import { netpolUpdateScript, renderNetpol, type NetpolTable } from './netpol.js';
 import type { AgentProbe, ProbeOutcome } from './probe-agent.js';
+import { observed, outsideResolver, planProbe, type Planned } from './probe.js';
 import { inParallel, ipBatch, nftLoad, run, runChecked, sysctls } from './run.js';
-import { nodeSysctls, planPod, podVethSysctls, planTopology, podLines, podNodeLines, wiredPods, type PodPlan } from './topology.js';
+import { EXTERNAL_CLIENT, externalFabricIp, nodeSysctls, planPod, podVethSysctls, planTopology, podLines, podNodeLines, wiredPods, type PodPlan } from './topology.js';
 
 /** Where the plane reports progress. */
 export interface LinuxLogger {
@@ -29,14 +37,19 @@ export interface LinuxLogger {
 export interface LinuxUpOptions {
   /** @default silent */
   readonly logger?: LinuxLogger;
-  /** Called once the network is built. */
-  readonly onReady?: (plane: LinuxPlane) => void;
-  /** Aborting it tears the cluster down. */
+  /** Aborting it stops the build between phases (then everything built is removed). */
   readonly signal?: AbortSignal;
-  /** @default '/run/kwire' */
+  /** The runtime root; the cluster's files go in a directory of their own under it. @default '/run/kwire' */
   readonly runtimeDir?: string;
   /** Directory holding the compiled `echo-agent.js` and `probe-agent.js`. @default this module's directory */
   readonly agentDir?: string;
+  /**
+   * The proxy worker program (`cli/up/proxy-worker.js`) the ingress controller pods run. Without
+   * it their pods run the echo program like any pod (the plane's own tests).
+   */
+  readonly proxyEntry?: string;
+  /** The controllers' proxy limits (a shorter connect timeout makes a dropped hop fail faster). */
+  readonly proxyLimits?: Partial<ProxyLimits>;
 }
 
 /** Options of `linuxDown`. */
@@ -46,7 +59,7 @@ export interface LinuxDownOptions {
   readonly runtimeDir?: string;
 }
 
-/** A connection to make from inside the cluster's namespaces. */
+/** A raw connection from inside the cluster's namespaces (the plane's own tests). */
 export interface Probe {
   readonly from: { readonly pod: string } | { readonly node: string } | 'external';
   /** Destination IPv4 address. */
@@ -66,28 +79,56 @@ export interface ApplyReport {
   readonly podsRemoved: number;
   readonly nftNodes: number;
   readonly agentsRestarted: number;
+  /** Nodes whose links went down or up. */
+  readonly nodesStopped: readonly string[];
+  readonly nodesStarted: readonly string[];
+  /** LoadBalancer addresses that moved to a new layer-2 holder (gratuitous ARP sent). */
+  readonly addressesMoved: number;
   readonly ms: number;
 }
 
 /** A running Linux plane. */
-export interface LinuxPlane {
+export interface LinuxPlane extends Dataplane {
   readonly names: ClusterNames;
+  /** The cluster's runtime directory. */
+  readonly dir: string;
   readonly state: () => NetworkState;
-  /** Milliseconds per phase of the last build. */
+  /** Milliseconds per phase of the last build, and `total`. */
   readonly timings: Readonly<Record<string, number>>;
   readonly apply: (next: NetworkState) => Promise<ApplyReport>;
-  readonly probe: (probes: readonly Probe[]) => Promise<ProbeOutcome[]>;
+  /** Raw probes by address (the plane's own tests). */
+  readonly rawProbe: (probes: readonly Probe[]) => Promise<ProbeOutcome[]>;
+  /** Makes the connections for real; a dropped one fails after `timeoutMs` (default 1500). */
+  readonly probe: (connections: readonly Connection[], timeoutMs?: number) => Promise<Probed[]>;
+  /** Fetches `http://DOMAIN/PATH` from the outside world, as an ACME server's HTTP-01 validation does. */
+  readonly fetchFromOutside: (domain: string, path: string, timeoutMs: number) => Promise<{ status: number; body: string; via: string } | { error: string }>;
+  /** The ingress controllers' proxies (certificates and HTTP-01 answers go to them). */
+  readonly setCertificates: (secrets: readonly TlsSecret[]) => void;
+  readonly setHttp01Responder: (responder: Http01Responder | undefined) => void;
+  /** Resolves once every controller proxy has the certificates handed over so far. */
+  readonly settled: () => Promise<void>;
+  /** Waits until the outside world's router has a route to every BGP-announced prefix (or `timeoutMs`). */
+  readonly bgpConverged: (timeoutMs?: number) => Promise<boolean>;
   readonly down: () => Promise<void>;
 }
 
 const SILENT: LinuxLogger = { info: () => undefined, warn: () => undefined };
 const DEFAULT_RUNTIME = '/run/kwire';
-const AGENT_MARK = 'echo-agent.js';
+const FRR = { zebra: '/usr/lib/frr/zebra', bgpd: '/usr/lib/frr/bgpd' } as const;
 
+/** What the plane records for a crashed run's cleanup. */
 interface StateFile {
   readonly cluster: string;
   readonly prefix: string;
   readonly pids: readonly number[];
+}
+
+/** The build was stopped by its AbortSignal. */
+export class BuildAborted extends Error {
+  readonly code = 'EABORTED';
+  constructor() {
+    super('the build of the Linux plane was stopped');
+  }
 }
 
 /** Throws EnvironmentError (exit 3) unless this is Linux, as root, with ip, bridge, nft, sysctl and perl. */
@@ -100,16 +141,13 @@ export async function ensureLinuxEnvironment(): Promise<void> {
   }
 }
 
-function clusterDir(runtimeDir: string, clusterName: string): string {
-  return join(runtimeDir, `${clusterSlug(clusterName)}.${shortHash(clusterName).slice(0, 4)}`);
-}
-
-function isOurAgent(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').includes(AGENT_MARK);
-  } catch {
-    return false;
+/** Whether the BGP peers of a state can run here (BIRD 2 and FRR), with the reason when not. */
+async function bgpAvailable(): Promise<string | undefined> {
+  for (const [tool, pkg] of [['bird', 'bird2'], ['birdc', 'bird2'], [FRR.zebra, 'frr'], [FRR.bgpd, 'frr'], ['vtysh', 'frr']] as const) {
+    const ok = await run(['sh', '-c', `command -v ${tool}`]).then((r) => r.code === 0, () => false);
+    if (!ok) return `${tool} is not installed (Debian: apt-get install ${pkg})`;
   }
+  return undefined;
 }
 
 async function listNetns(prefix: string): Promise<string[]> {
@@ -126,41 +164,37 @@ async function deleteNetns(names: readonly string[]): Promise<void> {
   for (const n of names) rmSync(`/etc/netns/${n}`, { recursive: true, force: true });
 }
 
-/** Removes every namespace, agent and file of a cluster (also what a crashed run left behind). */
-export async function linuxDown(clusterName: string, opts: LinuxDownOptions = {}): Promise<void> {
+/** FRR leaves a crash-log buffer per daemon PID in /var/tmp/frr; ours go with our daemons. */
+function removeFrrScratch(pids: readonly number[]): void {
+  for (const pid of pids) for (const d of ['zebra', 'bgpd']) rmSync(`/var/tmp/frr/${d}.${String(pid)}`, { recursive: true, force: true });
+}
+
+/** Removes every namespace, program and file of a cluster (also what a crashed run left behind); true when something was left. */
+export async function linuxDown(clusterName: string, opts: LinuxDownOptions = {}): Promise<boolean> {
   await ensureLinuxEnvironment();
   const logger = opts.logger ?? SILENT;
-  const dir = clusterDir(opts.runtimeDir ?? DEFAULT_RUNTIME, clusterName);
-  const file = join(dir, 'state.json');
-  if (existsSync(file)) {
+  const dir = clusterRuntimeDir(opts.runtimeDir ?? DEFAULT_RUNTIME, clusterName);
+  const file = join(dir, 'linux.json');
+  const recordedRun = existsSync(file);
+  if (recordedRun) {
     const recorded = JSON.parse(readFileSync(file, 'utf8')) as StateFile;
-    for (const pid of recorded.pids) {
-      if (isOurAgent(pid)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* already gone */
-        }
-      }
-    }
+    killRecorded(recorded.pids, dir);
+    removeFrrScratch(recorded.pids);
   }
   const names = clusterNames(clusterName);
   const left = await listNetns(names.prefix);
   await deleteNetns(left);
-  rmSync(dir, { recursive: true, force: true });
+  for (const f of ['linux.json', 'dns.json', 'outside.json']) rmSync(join(dir, f), { force: true });
+  for (const sub of ['frr', 'bird', 'agents']) rmSync(join(dir, sub), { recursive: true, force: true });
   if (left.length > 0) logger.info(`removed ${String(left.length)} network namespaces of cluster ${clusterName}`);
+  return recordedRun || left.length > 0;
 }
 
-interface Agent {
-  readonly child: ChildProcess;
-  readonly key: string;
-}
-
-function agentSockets(state: NetworkState, node: NodeState, names: ClusterNames): { sockets: AgentSocket[]; specs: SocketSpec[] } {
+function podAgentSockets(state: NetworkState, node: NodeState, names: ClusterNames, skip: ReadonlySet<string>): { sockets: AgentSocket[]; specs: SocketSpec[] } {
   const sockets: AgentSocket[] = [];
   const specs: SocketSpec[] = [];
   for (const pod of wiredPods(state)) {
-    if (pod.node !== node.name) continue;
+    if (pod.node !== node.name || skip.has(`${pod.namespace}/${pod.name}`)) continue;
     const isDns = pod.namespace === 'kube-system' && pod.labels['k8s-app'] === 'kube-dns';
     const seen = new Set<string>();
     for (const port of pod.ports) {
@@ -173,48 +207,76 @@ function agentSockets(state: NetworkState, node: NodeState, names: ClusterNames)
       specs.push({ netns: names.pod(pod.namespace, pod.name), protocol, port: port.containerPort, listen: protocol === 'tcp' });
     }
   }
+  for (const slice of state.endpointSlices) {
+    for (const ep of slice.endpoints) {
+      if (!ep.addresses.includes(node.ip) || ep.targetRef) continue;
+      for (const p of slice.ports) {
+        if (p.protocol === 'SCTP' || sockets.some((s) => s.pod === `node/${node.name}` && s.port === p.port)) continue;
+        const protocol = p.protocol === 'TCP' ? 'tcp' : 'udp';
+        sockets.push({ pod: `node/${node.name}`, protocol, port: p.port, role: 'echo' });
+        specs.push({ netns: names.node(node.name), protocol, port: p.port, listen: protocol === 'tcp' });
+      }
+    }
+  }
   return { sockets, specs };
 }
 
-function waitExit(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  child.ref();
-  return new Promise((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
+interface Agent {
+  readonly daemon: Daemon;
+  readonly key: string;
+}
+
+interface Speaker {
+  readonly daemon: Daemon;
+  readonly config: string;
+  readonly ctl: string;
 }
 
 class Plane implements LinuxPlane {
+  readonly name = 'linux' as const;
   readonly names: ClusterNames;
+  readonly dir: string;
   readonly timings: Record<string, number> = {};
   private current: NetworkState;
-  private readonly dir: string;
   private readonly agentDir: string;
   private readonly logger: LinuxLogger;
   private readonly agents = new Map<string, Agent>();
   private readonly kubeProxy = new Map<string, string>();
   private readonly netpol = new Map<string, NetpolTable | undefined>();
   private dnsText = '';
+  private outsideText = '';
   private pods = new Map<string, PodPlan>();
+  private addresses: AddressPlan | undefined;
+  private readonly externalAddresses = new Set<string>();
+  private controllers: ControllerProxies | undefined;
+  private certificates = new Map<string, TlsSecret>();
+  private http01: Http01Responder | undefined;
+  private router: { readonly plan: RouterPlan; readonly text: string; readonly daemons: readonly Daemon[] } | undefined;
+  private readonly speakers = new Map<string, Speaker>();
+  private readonly linksDown = new Set<string>();
+  private bgpReason: string | undefined;
 
   constructor(state: NetworkState, private readonly opts: LinuxUpOptions) {
     this.current = state;
     this.names = clusterNames(state.cluster.name);
-    this.dir = clusterDir(opts.runtimeDir ?? DEFAULT_RUNTIME, state.cluster.name);
+    this.dir = clusterRuntimeDir(opts.runtimeDir ?? DEFAULT_RUNTIME, state.cluster.name);
     this.agentDir = opts.agentDir ?? dirname(fileURLToPath(import.meta.url));
     this.logger = opts.logger ?? SILENT;
   }
 
   state = (): NetworkState => this.current;
 
+  private pids(): number[] {
+    return [...[...this.agents.values()].map((a) => a.daemon.pid), ...(this.router?.daemons.map((d) => d.pid) ?? []), ...[...this.speakers.values()].map((s) => s.daemon.pid), ...(this.controllers?.pids ?? [])];
+  }
+
   private saveState(): void {
-    const file: StateFile = { cluster: this.current.cluster.name, prefix: this.names.prefix, pids: [...this.agents.values()].flatMap((a) => (a.child.pid === undefined ? [] : [a.child.pid])) };
-    writeFileSync(join(this.dir, 'state.json'), `${JSON.stringify(file, null, 2)}\n`);
+    const file: StateFile = { cluster: this.current.cluster.name, prefix: this.names.prefix, pids: this.pids() };
+    writeFileSync(join(this.dir, 'linux.json'), `${JSON.stringify(file, null, 2)}\n`);
   }
 
   private async time<T>(phase: string, f: () => Promise<T>): Promise<T> {
+    if (this.opts.signal?.aborted) throw new BuildAborted();
     const t0 = performance.now();
     try {
       return await f();
@@ -225,15 +287,17 @@ class Plane implements LinuxPlane {
 
   async build(): Promise<void> {
     const state = this.current;
-    mkdirSync(this.dir, { recursive: true });
+    for (const sub of ['', 'agents', 'bird', 'frr']) mkdirSync(join(this.dir, sub), { recursive: true, mode: 0o700 });
     this.saveState();
     const plan = planTopology(state);
     const all = [plan.names.fabric, plan.names.external, ...plan.nodes.map((n) => n.netns), ...plan.pods.map((p) => p.netns)];
     await this.time('netns', () => runChecked(['ip', '-batch', '-'], `${all.map((n) => `netns add ${n}`).join('\n')}\n`));
     await this.time('fabric', async () => {
       await ipBatch(plan.names.fabric, plan.fabricLines);
-      await Promise.all([ipBatch(plan.names.external, plan.externalLines), ...plan.nodes.map((n) => sysctls(n.netns, nodeSysctls(state)))]);
+      await Promise.all([ipBatch(plan.names.external, plan.externalLines), sysctls(plan.names.external, { 'net.ipv4.fib_multipath_hash_policy': 1 }), ...plan.nodes.map((n) => sysctls(n.netns, nodeSysctls(state)))]);
+      this.writeResolvers();
     });
+    const router = this.time('router', () => this.syncRouter());
     await this.time('nodes', () => inParallel(plan.nodes, 4, async (n) => {
       await ipBatch(n.netns, n.lines);
       await sysctls(n.netns, podVethSysctls(state, plan.pods.filter((p) => p.nodeNetns === n.netns)));
@@ -242,8 +306,25 @@ class Plane implements LinuxPlane {
     await this.time('pods', () => inParallel(plan.pods, 6, (p) => this.wirePod(p)));
     for (const p of plan.pods) this.pods.set(p.key, p);
     await this.time('nftables', () => this.syncNft());
+    await this.time('addresses', () => this.syncAddresses(false));
     await this.time('agents', () => this.syncAgents());
+    await this.time('controllers', () => this.syncControllers());
+    await router;
+    await this.time('bgp', async () => {
+      await this.syncSpeakers();
+      if (!(await this.bgpConverged())) this.logger.warn('BGP: the router did not learn every announced route in time; see kwire exec router -- vtysh -c "show bgp summary"');
+    });
     this.saveState();
+  }
+
+  /** resolv.conf of the outside world and of the nodes: the outside world's DNS. */
+  private writeResolvers(): void {
+    const write = (netns: string, text: string): void => {
+      mkdirSync(`/etc/netns/${netns}`, { recursive: true });
+      writeFileSync(`/etc/netns/${netns}/resolv.conf`, text);
+    };
+    write(this.names.external, 'nameserver 127.0.0.1\n');
+    for (const n of this.current.nodes) write(this.names.node(n.name), `nameserver ${externalFabricIp(this.current.cluster.nodeCIDR)}\n`);
   }
 
   private async wirePod(p: PodPlan): Promise<void> {
@@ -259,13 +340,12 @@ class Plane implements LinuxPlane {
 
   private async syncNft(): Promise<number> {
     const state = this.current;
-    const compiled = state.policies;
     let changed = 0;
     await Promise.all(
       state.nodes.map(async (node) => {
         const netns = this.names.node(node.name);
         const proxy = renderKubeProxy(state, node);
-        const next = renderNetpol(state, compiled, node);
+        const next = renderNetpol(state, state.policies, node);
         let script = this.kubeProxy.get(node.name) === proxy ? '' : proxy;
         script += netpolUpdateScript(this.netpol.get(node.name), next);
         if (script === '') return;
@@ -278,34 +358,92 @@ class Plane implements LinuxPlane {
     return changed;
   }
 
+  /** MetalLB layer-2 holders and the outside world's routes to LoadBalancer addresses; GARP from new holders. */
+  private async syncAddresses(announce: boolean): Promise<number> {
+    const next = planAddresses(this.current);
+    const changes = addressChanges(this.addresses, next, EXTERNAL_CLIENT.ip);
+    await Promise.all([
+      ...[...changes.nodes].map(([node, lines]) => ipBatch(this.names.node(node), lines)),
+      ipBatch(this.names.external, changes.external),
+    ]);
+    this.addresses = next;
+    if (announce) for (const a of changes.announce) this.gratuitousArp(a.node, a.ip);
+    return changes.announce.length;
+  }
+
+  /** Sends gratuitous ARP for `ip` from `node` (arping blocks about a second: it is not awaited). */
+  private gratuitousArp(node: string, ip: string): void {
+    for (const mode of ['-U', '-A']) {
+      run(['ip', 'netns', 'exec', this.names.node(node), 'arping', mode, '-c', '1', '-I', 'eth0', ip]).then(
+        (r) => {
+          if (r.code !== 0) this.logger.warn(`gratuitous ARP for ${ip} from ${node}: ${r.stderr.trim() || `arping exited ${String(r.code)}`} (Debian: apt-get install iputils-arping)`);
+        },
+        () => {
+          this.logger.warn('gratuitous ARP needs arping (Debian: apt-get install iputils-arping); clients keep the old holder until their ARP entry expires');
+        },
+      );
+    }
+  }
+
+  private async startAgent(key: string, netns: string, specs: readonly SocketSpec[], spec: AgentSpec): Promise<Daemon> {
+    const specFile = join(this.dir, 'agents', `${key}.json`);
+    writeFileSync(specFile, JSON.stringify(spec));
+    const log = join(this.dir, 'agents', `${key}.log`);
+    const argv = binderArgv(specs, [process.execPath, join(this.agentDir, 'echo-agent.js'), specFile]);
+    const daemon = await startDaemon(`agent ${key}`, netns, argv, { log, stdoutPipe: true });
+    const ready = daemon.child.stdout;
+    await new Promise<void>((resolve, reject) => {
+      let out = '';
+      const onExit = (code: number | null): void => {
+        const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join('; ') : '';
+        reject(new Error(`the agent ${key} exited (${String(code)}) before it was ready: ${tail}`));
+      };
+      daemon.child.once('exit', onExit);
+      ready?.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+        if (!out.includes('ready')) return;
+        daemon.child.off('exit', onExit);
+        ready.destroy();
+        resolve();
+      });
+    });
+    daemon.child.unref();
+    return daemon;
+  }
+
   private async syncAgents(): Promise<number> {
     const recordsFile = join(this.dir, 'dns.json');
+    const outsideFile = join(this.dir, 'outside.json');
     const dnsText = JSON.stringify(buildDnsRecords(this.current));
-    if (dnsText !== this.dnsText) {
-      writeFileSync(recordsFile, dnsText);
-      this.dnsText = dnsText;
-      for (const a of this.agents.values()) a.child.kill('SIGHUP');
+    const outsideText = JSON.stringify(buildOutsideRecords(this.current));
+    const reload = dnsText !== this.dnsText || outsideText !== this.outsideText;
+    if (dnsText !== this.dnsText) writeFileSync(recordsFile, dnsText);
+    if (outsideText !== this.outsideText) writeFileSync(outsideFile, outsideText);
+    this.dnsText = dnsText;
+    this.outsideText = outsideText;
+    if (reload) for (const a of this.agents.values()) a.daemon.child.kill('SIGHUP');
+    const skip = new Set(this.opts.proxyEntry ? controllerPods(this.current).map((p) => `${p.namespace}/${p.name}`) : []);
+    const wanted = new Map<string, { netns: string; specs: SocketSpec[]; spec: AgentSpec }>();
+    for (const node of this.current.nodes) {
+      const w = podAgentSockets(this.current, node, this.names, skip);
+      if (w.specs.length > 0) wanted.set(`node-${node.name}`, { netns: this.names.node(node.name), specs: w.specs, spec: { sockets: w.sockets, records: recordsFile } });
     }
+    const ext = this.names.external;
+    wanted.set('external', { netns: ext, specs: [{ netns: ext, protocol: 'udp', port: 53, listen: false }, { netns: ext, protocol: 'tcp', port: 53, listen: true }], spec: { sockets: [{ pod: 'external/dns', protocol: 'udp', port: 53, role: 'dns' }, { pod: 'external/dns', protocol: 'tcp', port: 53, role: 'dns' }], records: outsideFile } });
     let restarted = 0;
-    const nodes = new Set([...this.current.nodes.map((n) => n.name), ...this.agents.keys()]);
     await Promise.all(
-      [...nodes].map(async (nodeName) => {
-        const node = this.current.nodes.find((n) => n.name === nodeName);
-        const wanted = node ? agentSockets(this.current, node, this.names) : { sockets: [], specs: [] };
-        const key = JSON.stringify(wanted.specs);
-        const old = this.agents.get(nodeName);
-        if (old?.key === key) return;
+      [...new Set([...wanted.keys(), ...this.agents.keys()])].map(async (key) => {
+        const want = wanted.get(key);
+        const keyText = want ? JSON.stringify(want.specs) : '';
+        const old = this.agents.get(key);
+        if (old?.key === keyText) return;
         if (old) {
-          old.child.kill('SIGTERM');
-          await waitExit(old.child);
-          this.agents.delete(nodeName);
+          await stopDaemon(old.daemon);
+          this.agents.delete(key);
         }
-        if (!node || wanted.specs.length === 0) return;
-        const spec: AgentSpec = { sockets: wanted.sockets, records: recordsFile };
-        const specFile = join(this.dir, `agent-${clusterSlug(nodeName)}.json`);
-        writeFileSync(specFile, JSON.stringify(spec));
-        const child = await this.startAgent(this.names.node(nodeName), wanted.specs, specFile, nodeName);
-        this.agents.set(nodeName, { child, key });
+        if (!want) return;
+        const daemon = await this.startAgent(key, want.netns, want.specs, want.spec);
+        this.agents.set(key, { daemon, key: keyText });
         restarted++;
       }),
     );
@@ -313,33 +451,143 @@ class Plane implements LinuxPlane {
     return restarted;
   }
 
-  private startAgent(netns: string, specs: readonly SocketSpec[], specFile: string, nodeName: string): Promise<ChildProcess> {
-    const log = join(this.dir, `agent-${clusterSlug(nodeName)}.log`);
-    const argv = ['netns', 'exec', netns, ...binderArgv(specs, [process.execPath, join(this.agentDir, AGENT_MARK), specFile])];
-    return new Promise((resolve, reject) => {
-      const logStream = createWriteStream(log, { flags: 'a' });
-      logStream.on('open', (fd) => {
-        const child = spawn('ip', argv, { detached: true, stdio: ['ignore', 'pipe', fd] });
-        let out = '';
-        const onExit = (code: number | null): void => {
-          logStream.close();
-          const tail = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').slice(-3).join('; ') : '';
-          reject(new Error(`the pod agent of node ${nodeName} exited (${String(code)}) before it was ready: ${tail}`));
-        };
-        child.once('exit', onExit);
-        child.on('error', reject);
-        child.stdout?.on('data', (chunk: Buffer) => {
-          out += chunk.toString('utf8');
-          if (out.includes('ready')) {
-            child.off('exit', onExit);
-            child.stdout?.destroy();
-            child.unref();
-            logStream.close();
-            resolve(child);
+  private async syncControllers(): Promise<void> {
+    const entry = this.opts.proxyEntry;
+    if (!entry) return;
+    if (this.controllers?.sameControllers(this.current)) {
+      await this.controllers.apply(this.current);
+      return;
+    }
+    await this.controllers?.stop();
+    this.controllers = undefined;
+    if (controllerPods(this.current).length === 0) return;
+    this.controllers = await ControllerProxies.start(this.current, { entry, dir: this.dir, names: this.names, logger: this.logger, ...(this.opts.proxyLimits ? { limits: this.opts.proxyLimits } : {}) });
+    if (this.certificates.size > 0) this.controllers.setCertificates([...this.certificates.values()]);
+    if (this.http01) this.controllers.setHttp01Responder(this.http01);
+    this.saveState();
+  }
+
+  /** The outside world's router (FRR), started, restarted on a new configuration, or stopped. */
+  private async syncRouter(): Promise<void> {
+    const plan = planRouter(this.current, speakerSessions(this.current));
+    if (plan && this.bgpReason === undefined) this.bgpReason = (await bgpAvailable()) ?? '';
+    if (plan && this.bgpReason) {
+      this.logger.warn(`BGP: ${this.bgpReason}; the BGPPeers are not peered with and BGP-announced addresses are unreachable`);
+      return;
+    }
+    const frrDir = join(this.dir, 'frr');
+    const text = plan ? renderFrr(plan, join(frrDir, 'bgpd.log')) : '';
+    if (this.router && this.router.text === text) return;
+    if (this.router) {
+      for (const d of [...this.router.daemons].reverse()) await stopDaemon(d);
+      removeFrrScratch(this.router.daemons.map((d) => d.pid));
+      const gone = this.router.plan.addresses.filter((a) => !plan?.addresses.includes(a));
+      await ipBatch(this.names.external, gone.map((a) => `address del ${a} dev eth0`)).catch(() => undefined);
+      this.router = undefined;
+    }
+    if (!plan) return;
+    const fresh = plan.addresses.filter((a) => !this.externalAddresses.has(a) && a.split('/')[0] !== externalFabricIp(this.current.cluster.nodeCIDR));
+    await ipBatch(this.names.external, fresh.map((a) => `address replace ${a} dev eth0`));
+    for (const a of fresh) this.externalAddresses.add(a);
+    const sock = join(frrDir, 'sock');
+    mkdirSync(sock, { recursive: true });
+    writeFileSync(join(frrDir, 'zebra.conf'), `hostname kwire-router\nlog file ${join(frrDir, 'zebra.log')} informational\n`);
+    writeFileSync(join(frrDir, 'bgpd.conf'), text);
+    const common = ['-u', 'root', '-g', 'frrvty', '--vty_socket', sock, '-z', join(sock, 'zserv.api'), '-P', '0'];
+    const zebra = await startDaemon('zebra', this.names.external, [FRR.zebra, ...common, '-f', join(frrDir, 'zebra.conf'), '-i', join(sock, 'zebra.pid')], { log: join(frrDir, 'zebra.out') });
+    await waitFor(() => existsSync(join(sock, 'zserv.api')), 5000);
+    const bgpd = await startDaemon('bgpd', this.names.external, [FRR.bgpd, ...common, '-p', String(plan.port), '-f', join(frrDir, 'bgpd.conf'), '-i', join(sock, 'bgpd.pid')], { log: join(frrDir, 'bgpd.out') });
+    this.router = { plan, text, daemons: [zebra, bgpd] };
+    this.saveState();
+  }
+
+  /** BIRD on every node that keeps a session: started, reconfigured in place, or stopped (a Cease: the router withdraws at once). */
+  private async syncSpeakers(): Promise<void> {
+    if (!this.router) {
+      for (const [node, s] of this.speakers) {
+        await stopDaemon(s.daemon);
+        this.speakers.delete(node);
+      }
+      return;
+    }
+    const sessions = speakerSessions(this.current);
+    const birdDir = join(this.dir, 'bird');
+    await Promise.all(
+      this.current.nodes.map(async (node) => {
+        const list = node.ready ? (sessions.get(node.name) ?? []) : [];
+        const old = this.speakers.get(node.name);
+        const file = join(birdDir, `${node.name}.conf`);
+        const config = list.length > 0 ? renderBird(node, list, join(birdDir, `${node.name}.log`)) : '';
+        if (old && config === old.config) return;
+        if (old && config === '') {
+          await stopDaemon(old.daemon);
+          this.speakers.delete(node.name);
+          return;
+        }
+        if (config === '') return;
+        writeFileSync(file, config);
+        if (old) {
+          const r = await run(['birdc', '-s', old.ctl, 'configure']);
+          if (r.code === 0) {
+            this.speakers.set(node.name, { ...old, config });
+            return;
           }
-        });
+          await stopDaemon(old.daemon);
+        }
+        const ctl = join(birdDir, `${node.name}.ctl`);
+        const daemon = await startDaemon(`bird ${node.name}`, this.names.node(node.name), ['bird', '-f', '-c', file, '-s', ctl, '-P', join(birdDir, `${node.name}.pid`)], { log: join(birdDir, `${node.name}.out`) });
+        this.speakers.set(node.name, { daemon, config, ctl });
+      }),
+    );
+    this.saveState();
+  }
+
+  bgpConverged = async (timeoutMs = 8000): Promise<boolean> => {
+    if (!this.router) return true;
+    const want = new Map<string, Set<string>>();
+    for (const r of this.current.metallb?.announcements.routes ?? []) {
+      if (!this.speakers.has(r.node) || !this.router.plan.neighbors.some((n) => n.node === r.node)) continue;
+      const set = want.get(r.prefix) ?? new Set<string>();
+      set.add(r.nextHop);
+      want.set(r.prefix, set);
+    }
+    return waitFor(async () => {
+      // Any birdc call wakes BIRD's event loop, which otherwise holds its first UPDATE for a while.
+      await Promise.all([...this.speakers.values()].map((s) => run(['birdc', '-s', s.ctl, 'show', 'protocols'])));
+      const have = await routerRoutes(this.names.external);
+      return [...want].every(([prefix, hops]) => {
+        const got = have.get(prefix);
+        return got !== undefined && got.size === hops.size && [...hops].every((h) => got.has(h));
       });
-    });
+    }, timeoutMs, 50);
+  };
+
+  /** Takes stopped nodes' links down (their speakers stop first, with a Cease) and started ones' up. */
+  private async syncLinks(next: NetworkState): Promise<{ stopped: string[]; started: string[] }> {
+    const stopped: string[] = [];
+    const started: string[] = [];
+    for (const node of next.nodes) {
+      const down = !node.ready;
+      if (down === this.linksDown.has(node.name)) continue;
+      const uplink = nodeUplinkName(node.name);
+      if (down) {
+        const speaker = this.speakers.get(node.name);
+        if (speaker) {
+          await stopDaemon(speaker.daemon);
+          this.speakers.delete(node.name);
+        }
+        await ipBatch(this.names.fabric, [`link set ${uplink} down`]);
+        await ipBatch(this.names.node(node.name), ['link set eth0 down']);
+        this.linksDown.add(node.name);
+        stopped.push(node.name);
+      } else {
+        await ipBatch(this.names.fabric, [`link set ${uplink} up`]);
+        await ipBatch(this.names.node(node.name), ['link set eth0 up', `route replace default via ${externalFabricIp(next.cluster.nodeCIDR)} dev eth0`]);
+        this.linksDown.delete(node.name);
+        started.push(node.name);
+      }
+    }
+    return { stopped, started };
   }
 
   apply = async (next: NetworkState): Promise<ApplyReport> => {
@@ -352,21 +600,25 @@ class Plane implements LinuxPlane {
       this.kubeProxy.clear();
       this.netpol.clear();
       this.dnsText = '';
+      this.outsideText = '';
+      this.addresses = undefined;
+      this.externalAddresses.clear();
+      this.linksDown.clear();
       this.pods = new Map();
       await this.build();
-      return { rebuilt: true, podsAdded: this.pods.size, podsRemoved: 0, nftNodes: next.nodes.length, agentsRestarted: this.agents.size, ms: performance.now() - t0 };
+      return { rebuilt: true, podsAdded: this.pods.size, podsRemoved: 0, nftNodes: next.nodes.length, agentsRestarted: this.agents.size, nodesStopped: [], nodesStarted: [], addressesMoved: 0, ms: performance.now() - t0 };
     }
     this.current = next;
+    const links = await this.syncLinks(next);
     const wanted = new Map(wiredPods(next).map((p) => [`${p.namespace}/${p.name}`, planPod(this.names, p)]));
     const removed = [...this.pods.values()].filter((p) => wanted.get(p.key)?.pod.ip !== p.pod.ip || wanted.get(p.key)?.pod.node !== p.pod.node);
     const added = [...wanted.values()].filter((p) => this.pods.get(p.key)?.pod.ip !== p.pod.ip || this.pods.get(p.key)?.pod.node !== p.pod.node);
     if (removed.length > 0) {
       for (const p of removed) {
-        const agent = this.agents.get(p.pod.node);
+        const agent = this.agents.get(`node-${p.pod.node}`);
         if (agent) {
-          agent.child.kill('SIGTERM');
-          await waitExit(agent.child);
-          this.agents.delete(p.pod.node);
+          await stopDaemon(agent.daemon);
+          this.agents.delete(`node-${p.pod.node}`);
         }
         this.pods.delete(p.key);
       }
@@ -390,46 +642,128 @@ class Plane implements LinuxPlane {
       for (const p of added) this.pods.set(p.key, p);
     }
     const nftNodes = await this.syncNft();
+    const addressesMoved = await this.syncAddresses(true);
     const agentsRestarted = await this.syncAgents();
-    return { rebuilt: false, podsAdded: added.length, podsRemoved: removed.length, nftNodes, agentsRestarted, ms: performance.now() - t0 };
+    await this.syncControllers();
+    await this.syncRouter();
+    await this.syncSpeakers();
+    return { rebuilt: false, podsAdded: added.length, podsRemoved: removed.length, nftNodes, agentsRestarted, nodesStopped: links.stopped, nodesStarted: links.started, addressesMoved, ms: performance.now() - t0 };
   };
 
-  probe = async (probes: readonly Probe[]): Promise<ProbeOutcome[]> => {
-    const runnable = probes.map((p, i) => ({ p, i })).filter(({ p }) => p.protocol !== 'SCTP');
-    const results: ProbeOutcome[] = probes.map(() => ({ connected: false, error: 'SCTP: not served by the pod agent (Node has no SCTP sockets)' }));
-    if (runnable.length === 0) return results;
-    const netnsOf = (from: Probe['from']): string => (from === 'external' ? this.names.external : 'pod' in from ? this.names.pod(...(from.pod.split('/') as [string, string])) : this.names.node(from.node));
-    const specs: SocketSpec[] = runnable.map(({ p }) => ({ netns: netnsOf(p.from), protocol: p.protocol === 'TCP' ? 'tcp' : 'udp', port: 0, listen: false }));
-    const agentProbes: AgentProbe[] = runnable.map(({ p }) => ({ protocol: p.protocol === 'TCP' ? 'tcp' : 'udp', host: p.to, port: p.port, timeoutMs: p.timeoutMs ?? 400, send: p.send ?? 'hostname' }));
-    const file = join(this.dir, `probes-${String(process.pid)}-${String(Date.now())}.json`);
-    writeFileSync(file, JSON.stringify(agentProbes));
+  /** Runs agent probes from their namespaces (one agent process per batch). */
+  private async runAgent(probes: readonly AgentProbe[], specs: readonly SocketSpec[]): Promise<ProbeOutcome[]> {
+    if (probes.length === 0) return [];
+    await this.ensureExternalAddresses(specs);
+    const file = join(this.dir, `probes-${String(process.pid)}-${String(Date.now())}-${String(Math.random()).slice(2, 8)}.json`);
+    writeFileSync(file, JSON.stringify(probes));
     try {
       const out = await runChecked(['ip', 'netns', 'exec', this.names.external, ...binderArgv(specs, [process.execPath, join(this.agentDir, 'probe-agent.js'), file])]);
-      const outcomes = JSON.parse(out) as ProbeOutcome[];
-      runnable.forEach(({ i }, k) => {
-        results[i] = outcomes[k] ?? { connected: false, error: 'no result' };
-      });
-      return results;
+      return JSON.parse(out) as ProbeOutcome[];
     } finally {
       rmSync(file, { force: true });
     }
+  }
+
+  /** Outside clients other than the default one get their address in the `external` namespace. */
+  private async ensureExternalAddresses(specs: readonly SocketSpec[]): Promise<void> {
+    const fresh = [...new Set(specs.filter((s) => s.netns === this.names.external && s.address && !this.externalAddresses.has(`${s.address}/32`)).map((s) => s.address ?? ''))];
+    if (fresh.length === 0) return;
+    await ipBatch(this.names.external, fresh.map((a) => `address replace ${a}/32 dev eth0`));
+    for (const a of fresh) this.externalAddresses.add(`${a}/32`);
+  }
+
+  rawProbe = async (probes: readonly Probe[]): Promise<ProbeOutcome[]> => {
+    const runnable = probes.map((p, i) => ({ p, i })).filter(({ p }) => p.protocol !== 'SCTP');
+    const results: ProbeOutcome[] = probes.map(() => ({ connected: false, error: 'SCTP: not served by the pod agent (Node has no SCTP sockets)' }));
+    const netnsOf = (from: Probe['from']): string => (from === 'external' ? this.names.external : 'pod' in from ? this.names.pod(...(from.pod.split('/') as [string, string])) : this.names.node(from.node));
+    const specs: SocketSpec[] = runnable.map(({ p }) => ({ netns: netnsOf(p.from), protocol: p.protocol === 'TCP' ? 'tcp' : 'udp', port: 0, listen: false }));
+    const agentProbes: AgentProbe[] = runnable.map(({ p }) => ({ protocol: p.protocol === 'TCP' ? 'tcp' : 'udp', host: p.to, port: p.port, timeoutMs: p.timeoutMs ?? 400, send: p.send ?? 'hostname' }));
+    const outcomes = await this.runAgent(agentProbes, specs);
+    runnable.forEach(({ i }, k) => {
+      results[i] = outcomes[k] ?? { connected: false, error: 'no result' };
+    });
+    return results;
+  };
+
+  probe = async (connections: readonly Connection[], timeoutMs = 1500): Promise<Probed[]> => {
+    const planned: Planned[] = connections.map((c) => planProbe(this.current, this.names, c, timeoutMs));
+    const results: Probed[] = planned.map((p) => ({ plane: 'linux', skipped: 'skipped' in p ? p.skipped : 'not run', hops: [] }));
+    const runnable = planned.flatMap((p, i) => ('probe' in p ? [{ p, i }] : []));
+    for (let at = 0; at < runnable.length; at += 200) {
+      const batch = runnable.slice(at, at + 200);
+      const outcomes = await this.runAgent(batch.map(({ p }) => p.probe), batch.flatMap(({ p }) => p.sockets));
+      batch.forEach(({ p, i }, k) => {
+        results[i] = observed(p, outcomes[k] ?? { connected: false, error: 'no result' });
+      });
+    }
+    return results;
+  };
+
+  fetchFromOutside = async (domain: string, path: string, timeoutMs: number): Promise<{ status: number; body: string; via: string } | { error: string }> => {
+    const p = planProbe(this.current, this.names, { from: { kind: 'external' }, to: { kind: 'url', scheme: 'http', host: domain, port: 80, path } }, timeoutMs);
+    if (!('probe' in p)) return { error: p.skipped };
+    const [o] = await this.runAgent([{ ...p.probe, resolver: outsideResolver(false, this.current.cluster.nodeCIDR) }], p.sockets);
+    if (!o?.http) return { error: o?.error ? `from the outside world: ${o.error}` : 'no response' };
+    return { status: o.http.status, body: o.http.body, via: `${o.resolved ?? domain}:80 from the external namespace` };
+  };
+
+  setCertificates = (secrets: readonly TlsSecret[]): void => {
+    for (const s of secrets) this.certificates.set(`${s.namespace}/${s.name}`, s);
+    this.controllers?.setCertificates(secrets);
+  };
+
+  setHttp01Responder = (responder: Http01Responder | undefined): void => {
+    this.http01 = responder;
+    this.controllers?.setHttp01Responder(responder);
+  };
+
+  settled = async (): Promise<void> => {
+    await this.controllers?.settled();
   };
 
   private async teardown(): Promise<void> {
-    await Promise.all(
-      [...this.agents.values()].map(async (a) => {
-        a.child.kill('SIGTERM');
-        await waitExit(a.child);
-      }),
-    );
+    await this.controllers?.stop().catch(() => undefined);
+    this.controllers = undefined;
+    const daemons = [...[...this.agents.values()].map((a) => a.daemon), ...[...this.speakers.values()].map((s) => s.daemon)];
+    await Promise.all(daemons.map((d) => stopDaemon(d)));
+    if (this.router) {
+      for (const d of [...this.router.daemons].reverse()) await stopDaemon(d);
+      removeFrrScratch(this.router.daemons.map((d) => d.pid));
+    }
+    this.router = undefined;
     this.agents.clear();
+    this.speakers.clear();
     await deleteNetns(await listNetns(this.names.prefix));
   }
 
   down = async (): Promise<void> => {
     await this.teardown();
-    rmSync(this.dir, { recursive: true, force: true });
+    for (const f of ['linux.json', 'dns.json', 'outside.json']) rmSync(join(this.dir, f), { force: true });
+    for (const sub of ['frr', 'bird', 'agents']) rmSync(join(this.dir, sub), { recursive: true, force: true });
   };
+}
+
+/** Polls `check` every `everyMs` until it is true or `timeoutMs` passed. */
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** The BGP routes in the router's kernel table: prefix → next hops. */
+async function routerRoutes(netns: string): Promise<Map<string, Set<string>>> {
+  const out = new Map<string, Set<string>>();
+  const r = await run(['ip', '-n', netns, '-j', 'route', 'show', 'proto', 'bgp']);
+  if (r.code !== 0 || r.stdout.trim() === '') return out;
+  const routes = JSON.parse(r.stdout) as { dst: string; gateway?: string; nexthops?: { gateway?: string }[] }[];
+  for (const route of routes) {
+    const prefix = route.dst.includes('/') ? route.dst : `${route.dst}/32`;
+    out.set(prefix, new Set([route.gateway, ...(route.nexthops ?? []).map((n) => n.gateway)].filter((g): g is string => g !== undefined)));
+  }
+  return out;
 }
 
 /** Builds a NetworkState into the kernel and returns the running plane (after a leftover cleanup). */
@@ -446,9 +780,6 @@ export async function linuxUp(state: NetworkState, opts: LinuxUpOptions = {}): P
   }
   plane.timings.total = Math.round(performance.now() - t0);
   (opts.logger ?? SILENT).info(`linux plane of cluster ${state.cluster.name} ready in ${String(plane.timings.total)} ms`);
-  opts.signal?.addEventListener('abort', () => {
-    void plane.down();
-  }, { once: true });
-  opts.onReady?.(plane);
   return plane;
 }
+

@@ -26,7 +26,7 @@ export function run(argv: readonly string[], input?: string): Promise<RunResult>
   const [cmd, ...args] = argv;
   if (cmd === undefined) return Promise.reject(new Error('run: empty command'));
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));

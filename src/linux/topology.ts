@@ -2,6 +2,7 @@
  * The namespaces, links, addresses and routes of a cluster, planned from its NetworkState as
  * `ip -batch` lines per network namespace (pure: nothing here touches the kernel).
  */
+import { EXTERNAL_CLIENT_IP } from '../model/dataplane.js';
 import { cidrContains, formatIp, parseCidr, parseIp } from '../model/ip.js';
 import type { NetworkState, NodeState, PodState } from '../model/types.js';
 import { clusterNames, nodeUplinkName, podVethName, type ClusterNames } from './names.js';
@@ -14,7 +15,7 @@ export function externalFabricIp(nodeCIDR: string): string {
 }
 
 /** The address external clients use (DESIGN.md: 203.0.113.0/24 is the outside world). */
-export const EXTERNAL_CLIENT = { ip: '203.0.113.100', prefix: 24 } as const;
+export const EXTERNAL_CLIENT = { ip: EXTERNAL_CLIENT_IP, prefix: 24 } as const;
 
 /** The link-local gateway routed pods point their default route at (Calico style). */
 export const POD_GATEWAY = '169.254.1.1';

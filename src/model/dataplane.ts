@@ -6,6 +6,9 @@
  */
 import type { Protocol } from '../api/types.js';
 
+/** The address of "a client outside the cluster" unless a connection names another. */
+export const EXTERNAL_CLIENT_IP = '203.0.113.100';
+
 /** Where a connection starts. */
 export type ConnectionSource =
   | { readonly kind: 'pod'; readonly namespace: string; readonly name: string }
@@ -86,6 +89,12 @@ export interface TraceDestination {
   readonly node?: string;
   readonly ip?: string;
   readonly port?: number;
+  /**
+   * The client address the destination sees: the source's own, a node's after kube-proxy's
+   * masquerade, or (through an ingress controller) the client the controller saw, which it passes
+   * on in X-Forwarded-For.
+   */
+  readonly client?: string;
   readonly backend?: { readonly service: { readonly namespace: string; readonly name: string; readonly port?: number; readonly portName?: string } };
   /**
    * Every pod the connection may end at (`ns/name`), when a random draw on the way (kube-proxy's
@@ -121,6 +130,12 @@ export interface Trace {
   readonly hint?: string;
 }
 
+/** The pod a workload source stands for: its first ready pod by name (else its first). */
+export function workloadPod<P extends { readonly namespace: string; readonly name: string; readonly ready: boolean; readonly workload: { readonly kind: string; readonly name: string } }>(pods: readonly P[], src: ConnectionSource & { kind: 'workload' }): P | undefined {
+  const mine = pods.filter((p) => p.namespace === src.namespace && p.workload.kind === src.workloadKind && p.workload.name === src.name).sort((a, b) => a.name.localeCompare(b.name));
+  return mine.find((p) => p.ready) ?? mine[0];
+}
+
 /** The name of a plane. */
 export type PlaneName = 'sim' | 'l7' | 'linux';
 
@@ -129,7 +144,10 @@ export interface Probed {
   readonly plane: PlaneName;
   /** Why this plane cannot answer the question (a documented limit), when it cannot. */
   readonly skipped?: string;
+  /** What happened, when the plane can tell (a real plane cannot tell a drop from a missing route). */
   readonly verdict?: TraceVerdict;
+  /** How a real connection failed: no answer in time, refused (a reject), no route, or the name did not resolve. */
+  readonly failure?: 'timeout' | 'refused' | 'unreachable' | 'nxdomain' | 'error';
   /** The pod that answered (`ns/name`), or `node/NAME` for a node's own listener. */
   readonly answeredBy?: string;
   /** The client address the destination saw. */
@@ -143,6 +161,8 @@ export interface Probed {
   readonly hops: readonly Hop[];
   /** The simulator's trace, when this is the simulator. */
   readonly trace?: Trace;
+  /** Every outcome the simulator allows (one per combination of random draws), when this is the simulator. */
+  readonly outcomes?: readonly Trace[];
 }
 
 /** A plane: asked connections, it says what happened to each. */

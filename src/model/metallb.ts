@@ -190,6 +190,8 @@ export interface Announcements {
   readonly byService: ReadonlyMap<string, readonly IPAnnouncement[]>;
   /** Every BGP route, sorted by node, peer and prefix. */
   readonly routes: readonly BGPRoute[];
+  /** The BGP sessions the speakers keep: each speaking node with each BGPPeer selecting it, sorted. */
+  readonly sessions: readonly { readonly node: string; readonly peer: string }[];
   /** Assigned IPs announced by nobody, with the reason. */
   readonly problems: readonly Problem[];
 }

@@ -3,6 +3,7 @@
  * built-in echo program, TLS by SNI from the model's Secrets, access log and metrics.
  */
 export { RunningCluster, type ClusterOptions, type L7Plane, type PodConnection } from './cluster.js';
+export { l7Plane } from './dataplane.js';
 export { ProxyWorkers, WorkerPool, WorkerStartError, clusterWorker, serveAsWorker, type FromWorker, type PoolOptions, type ProxyWorkersOptions, type ToWorker, type WireNetwork, type WorkerChannel, type WorkerConfig, type WorkerProcess, type WorkerSpawner } from './workers.js';
 export { startAdmin, type AdminEndpoint } from './admin.js';
 export { IngressProxy, type ProxyOptions } from './proxy.js';

@@ -18,7 +18,7 @@ const runtime = mkdtempSync(join(tmpdir(), 'kwire-l7-'));
 const ENTRY_SOURCE = "#!/usr/bin/env node\n// Test entry: the compiled CLI with the L7 verbs registered (until src/cli/main.ts registers them).\nimport { Command } from 'NODE_MODULES/commander/esm.mjs';\nimport { processIo } from 'DIST/cli/main.js';\nimport { registerUp } from 'DIST/cli/up/index.js';\nimport { registerDown } from 'DIST/cli/down/index.js';\nimport { registerStatus } from 'DIST/cli/status/index.js';\nimport { registerDemo } from 'DIST/cli/demo/index.js';\nimport { InputError, formatProblem } from 'DIST/api/problems.js';\nimport { EnvironmentError } from 'DIST/cli/context.js';\n\nconst io = processIo();\nlet pending;\nconst program = new Command('kwire').exitOverride();\nconst done = (p) => (pending = p);\nregisterUp(program, io, done);\nregisterDown(program, io, done);\nregisterStatus(program, io, done);\nregisterDemo(program, io, done);\ntry {\n  await program.parseAsync(process.argv.slice(2), { from: 'user' });\n  process.exitCode = pending ? await pending : 0;\n} catch (err) {\n  if (err instanceof InputError) { for (const p of err.problems) io.err(`error: ${formatProblem(p)}`); process.exitCode = 2; }\n  else if (err instanceof EnvironmentError) { io.err(`error: ${err.message}`); process.exitCode = 3; }\n  else { io.err(String(err?.stack ?? err)); process.exitCode = err?.code?.startsWith?.('commander.') ? 2 : 4; }\n}\n";
 const ENTRY = join(runtime, 'kwire-l7.mjs');
 writeFileSync(ENTRY, ENTRY_SOURCE.replaceAll('DIST/', `${join(ROOT, 'dist')}/`).replace('NODE_MODULES/', `${join(ROOT, 'node_modules')}/`));
-const env = { ...process.env, XDG_RUNTIME_DIR: runtime, NO_COLOR: '1' };
+const env = { ...process.env, KWIRE_RUNTIME_DIR: runtime, NO_COLOR: '1' };
 
 function kwire(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   return run(process.execPath, [ENTRY, ...args], { cwd: ROOT, env, timeout: 20_000 }).then(
@@ -30,7 +30,9 @@ function kwire(...args: string[]): Promise<{ stdout: string; stderr: string; cod
   );
 }
 
-afterAll(() => {
+afterAll(async () => {
+  // A failed assertion must not leave the detached cluster running.
+  await kwire('down', 'kwire');
   rmSync(runtime, { recursive: true, force: true });
 });
 
@@ -48,20 +50,22 @@ describe.skipIf(!built)('up --detach, status, down (needs the compiled CLI: npm 
     const status = await kwire('status', '-o', 'json');
     expect(status.code).toBe(0);
     const s = JSON.parse(status.stdout) as { clusters: { cluster: string; pid: number; running: boolean; addresses: { http: string }[] }[] };
-    expect(s.clusters).toHaveLength(1);
-    const { pid } = s.clusters[0]!;
-    expect(s.clusters[0]).toMatchObject({ cluster: 'kwire', running: true });
-    expect(s.clusters[0]!.addresses[0]!.http).toBe(m![1]);
+    // status also lists the Linux plane's clusters (/run/kwire), which another suite may be running.
+    const mine = s.clusters.filter((c) => c.cluster === 'kwire');
+    expect(mine).toHaveLength(1);
+    const { pid } = mine[0]!;
+    expect(mine[0]).toMatchObject({ cluster: 'kwire', running: true });
+    expect(mine[0]!.addresses[0]!.http).toBe(m![1]);
     expect(isAlive(pid)).toBe(true);
 
     const again = await kwire('up', '-f', 'examples/course', '--http-port', '0', '--https-port', '0', '--admin-port', '0');
     expect(again.code).toBe(3);
-    expect(again.stderr).toContain(`already runs (pid ${pid})`);
+    expect(again.stderr).toContain(`cluster "kwire" is already starting or running (pid ${pid})`);
 
-    const down = await kwire('down');
+    const down = await kwire('down', 'kwire');
     expect(down.code, down.stderr).toBe(0);
     expect(isAlive(pid)).toBe(false);
-    expect((await kwire('status')).code).toBe(1);
-    expect((await kwire('down')).code).toBe(1);
+    expect((await kwire('status', '-o', 'json')).stdout).not.toContain('"cluster": "kwire"');
+    expect((await kwire('down', 'kwire')).code).toBe(1);
   });
 });

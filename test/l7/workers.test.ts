@@ -73,7 +73,7 @@ describe.skipIf(!built)('up --workers 2 (needs the compiled CLI: npm run build)'
     cpSync(join(ROOT, 'examples', 'course'), inputs, { recursive: true });
     child = spawn(process.execPath, [join(ROOT, 'bin', 'kwire.js'), 'up', '-f', inputs, '--workers', '2', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--access-log', 'none', '--now', '2026-01-01T00:00:00Z'], {
       cwd: ROOT,
-      env: { ...process.env, XDG_RUNTIME_DIR: dir, NO_COLOR: '1' },
+      env: { ...process.env, KWIRE_RUNTIME_DIR: dir, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out = lines(child.stdout!);
@@ -127,7 +127,7 @@ describe.skipIf(!built)('up --workers 2 (needs the compiled CLI: npm run build)'
     const port = (taken.address() as { port: number }).port;
     const r = await promisify(execFile)(process.execPath, [join(ROOT, 'bin', 'kwire.js'), 'up', '-f', join(ROOT, 'examples', 'course'), '--workers', '2', '--http-port', String(port), '--https-port', '0', '--admin-port', '0', '--acme', 'off'], {
       cwd: ROOT,
-      env: { ...process.env, XDG_RUNTIME_DIR: dir, NO_COLOR: '1' },
+      env: { ...process.env, KWIRE_RUNTIME_DIR: dir, NO_COLOR: '1' },
       timeout: 20_000,
     }).then(
       () => ({ code: 0, stderr: '' }),

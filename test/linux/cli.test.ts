@@ -20,7 +20,7 @@ const CLUSTER = 'kwcli';
 const dir = mkdtempSync(join(tmpdir(), 'kwire-cli-'));
 const clusterFile = join(dir, 'cluster.yaml');
 writeFileSync(clusterFile, `apiVersion: kwire.dev/v1alpha1\nkind: Cluster\nmetadata:\n  name: ${CLUSTER}\n`);
-const env = { ...process.env, XDG_RUNTIME_DIR: dir, NO_COLOR: '1' };
+const env = { ...process.env, KWIRE_RUNTIME_DIR: dir, NO_COLOR: '1' };
 
 function namespaces(): string[] {
   return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })

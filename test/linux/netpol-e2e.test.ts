@@ -106,7 +106,7 @@ const sctpSkips: string[] = [];
         if (probe.protocol === 'SCTP') sctpSkips.push(`#${String(c.id)} step ${String(stepIndex + 1)}`);
         for (const [from, to] of pairs) probes.push({ from: { pod: from }, to: e2ePodIp(to), port: probe.port, protocol: probe.protocol });
       }
-      const outcomes = await plane.probe(probes);
+      const outcomes = await plane.rawProbe(probes);
       let k = 0;
       for (const probe of step.probes) {
         const truth = expected(c.pods, [...probe.expect, ...extraOps]);

@@ -52,7 +52,7 @@ function manifests(soloSelector = 'solo'): string {
 
   it('ClusterIP: a pod reaches one of the endpoints, as trace predicts', async () => {
     const client = podOf('client')[0] ?? '';
-    const [outcome] = await plane.probe([{ from: { pod: client }, to: svc('web').clusterIP, port: 80, protocol: 'TCP' }]);
+    const [outcome] = await plane.rawProbe([{ from: { pod: client }, to: svc('web').clusterIP, port: 80, protocol: 'TCP' }]);
     expect(outcome?.connected).toBe(true);
     expect(podOf('web')).toContain(outcome?.reply);
     const trace = textTracer(state).trace(`pod/${client}`, 'svc/default/web:80');
@@ -60,7 +60,7 @@ function manifests(soloSelector = 'solo'): string {
   });
 
   it('NodePort: the external client reaches it on every node', async () => {
-    const outcomes = await plane.probe(state.nodes.map((n) => ({ from: 'external' as const, to: n.ip, port: 30080, protocol: 'TCP' as const })));
+    const outcomes = await plane.rawProbe(state.nodes.map((n) => ({ from: 'external' as const, to: n.ip, port: 30080, protocol: 'TCP' as const })));
     const tracer = textTracer(state);
     state.nodes.forEach((n, i) => {
       expect(outcomes[i]?.connected).toBe(tracer.trace('external', `${n.ip}:30080`).verdict === 'delivered');
@@ -70,7 +70,7 @@ function manifests(soloSelector = 'solo'): string {
 
   it('hairpin: a pod reaches itself through its own Service', async () => {
     const solo = podOf('solo')[0] ?? '';
-    const [outcome] = await plane.probe([{ from: { pod: solo }, to: svc('solo').clusterIP, port: 80, protocol: 'TCP' }]);
+    const [outcome] = await plane.rawProbe([{ from: { pod: solo }, to: svc('solo').clusterIP, port: 80, protocol: 'TCP' }]);
     expect(outcome).toEqual({ connected: true, reply: solo });
   });
 
@@ -78,14 +78,14 @@ function manifests(soloSelector = 'solo'): string {
     const client = podOf('client')[0] ?? '';
     const replies = new Set<string | undefined>();
     for (let i = 0; i < 6; i++) {
-      const [outcome] = await plane.probe([{ from: { pod: client }, to: svc('web-aff').clusterIP, port: 80, protocol: 'TCP' }]);
+      const [outcome] = await plane.rawProbe([{ from: { pod: client }, to: svc('web-aff').clusterIP, port: 80, protocol: 'TCP' }]);
       replies.add(outcome?.reply);
     }
     expect(replies.size).toBe(1);
   });
 
   it('externalTrafficPolicy Local: only nodes with a local endpoint answer, and the client IP is kept', async () => {
-    const outcomes = await plane.probe(state.nodes.map((n) => ({ from: 'external' as const, to: n.ip, port: 30081, protocol: 'TCP' as const, send: 'clientip' })));
+    const outcomes = await plane.rawProbe(state.nodes.map((n) => ({ from: 'external' as const, to: n.ip, port: 30081, protocol: 'TCP' as const, send: 'clientip' })));
     const tracer = textTracer(state);
     state.nodes.forEach((n, i) => {
       const hasLocal = state.pods.some((p) => p.labels.app === 'web' && p.node === n.name);
@@ -97,7 +97,7 @@ function manifests(soloSelector = 'solo'): string {
 
   it('a Service without endpoints rejects the connection', async () => {
     const client = podOf('client')[0] ?? '';
-    const [outcome] = await plane.probe([{ from: { pod: client }, to: svc('empty').clusterIP, port: 80, protocol: 'TCP' }]);
+    const [outcome] = await plane.rawProbe([{ from: { pod: client }, to: svc('empty').clusterIP, port: 80, protocol: 'TCP' }]);
     expect(outcome).toEqual({ connected: false, error: 'ECONNREFUSED' });
     expect(textTracer(state).trace(`pod/${client}`, 'svc/default/empty:80').verdict).not.toBe('delivered');
   });
@@ -106,7 +106,7 @@ function manifests(soloSelector = 'solo'): string {
     const client = podOf('client')[0] ?? '';
     const dns = state.services.find((s) => s.name === 'kube-dns')?.clusterIP ?? '';
     const ask = (name: string) => ({ from: { pod: client }, to: dns, port: 53, protocol: 'UDP' as const, timeoutMs: 1500, send: `b64:${encodeQuery(7, name, RR.A).toString('base64')}` });
-    const [found, missing] = await plane.probe([ask('web.default.svc.cluster.local'), ask('nope.default.svc.cluster.local')]);
+    const [found, missing] = await plane.rawProbe([ask('web.default.svc.cluster.local'), ask('nope.default.svc.cluster.local')]);
     const answer = decodeAnswer(Buffer.from((found?.reply ?? '').slice(4), 'base64'));
     expect(answer).toMatchObject({ rcode: 0, a: [svc('web').clusterIP] });
     expect(decodeAnswer(Buffer.from((missing?.reply ?? '').slice(4), 'base64')).rcode).toBe(3);
@@ -118,7 +118,7 @@ function manifests(soloSelector = 'solo'): string {
     expect(report).toMatchObject({ rebuilt: false, podsAdded: 0, podsRemoved: 0, agentsRestarted: 0 });
     state = next;
     const client = podOf('client')[0] ?? '';
-    const [outcome] = await plane.probe([{ from: { pod: client }, to: svc('solo').clusterIP, port: 80, protocol: 'TCP' }]);
+    const [outcome] = await plane.rawProbe([{ from: { pod: client }, to: svc('solo').clusterIP, port: 80, protocol: 'TCP' }]);
     expect(podOf('web')).toContain(outcome?.reply);
   });
 
@@ -144,7 +144,7 @@ function manifests(soloSelector = 'solo'): string {
       const [a, b] = pods;
       if (!a || !b) throw new Error('two web pods expected');
       expect(a.node).not.toBe(b.node);
-      const outcomes = await plane.probe([
+      const outcomes = await plane.rawProbe([
         { from: { pod: `default/${a.name}` }, to: b.ip, port: 8080, protocol: 'TCP' },
         { from: { pod: `default/${a.name}` }, to: b.ip, port: 8080, protocol: 'UDP' },
         { from: { pod: `default/${b.name}` }, to: state.services.find((s) => s.name === 'web')?.clusterIP ?? '', port: 80, protocol: 'TCP' },

@@ -58,7 +58,7 @@ async function validate(
     authz.domain,
     ch.token,
     expected,
-    lab.resolve,
+    lab.fetch,
     lab.validationTimeoutMs,
   );
   if (outcome.ok) {

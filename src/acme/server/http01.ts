@@ -22,81 +22,60 @@ export type Http01Outcome =
 
 const MAX_BODY_BYTES = 8192;
 
+/** What one HTTP-01 fetch got: the response, or why there was none. */
+export type Http01Response = { readonly status: number; readonly body: string; readonly via: string } | { readonly error: string };
+
 /**
- * Fetches `http://<domain>/.well-known/acme-challenge/<token>` from the resolved address with the
- * domain as Host header, and checks the body (trailing whitespace removed) is `expected`.
+ * Fetches `path` from `domain` on port 80 the way the CA reaches it: over a resolver to a local
+ * listener (the L7 plane), or from the Linux plane's outside world through the cluster's real path.
  */
-export function validateHttp01(
-  domain: string,
-  token: string,
-  expected: string,
-  resolve: Http01Resolver,
-  timeoutMs: number,
-): Promise<Http01Outcome> {
-  const url = `http://${domain}${HTTP01_PATH_PREFIX}${token}`;
-  const target = resolve(domain);
-  return new Promise((settle) => {
-    const req = request(
-      {
-        host: target.host,
-        port: target.port,
-        path: `${HTTP01_PATH_PREFIX}${token}`,
-        method: 'GET',
-        headers: { host: domain, 'user-agent': 'kwire-lab-acme/1 (HTTP-01 validation)' },
-        timeout: timeoutMs,
-        agent: false,
-      },
-      (res) => {
+export type Http01Fetch = (domain: string, path: string, timeoutMs: number) => Promise<Http01Response>;
+
+/** A fetch that connects to the address the resolver gives for a domain, with the domain as Host header. */
+export function resolverFetch(resolve: Http01Resolver): Http01Fetch {
+  return (domain, path, timeoutMs) => {
+    const target = resolve(domain);
+    const via = `${target.host}:${target.port}`;
+    return new Promise((settle) => {
+      const req = request({ host: target.host, port: target.port, path, method: 'GET', headers: { host: domain, 'user-agent': 'kwire-lab-acme/1 (HTTP-01 validation)' }, timeout: timeoutMs, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > MAX_BODY_BYTES) {
             res.destroy();
-            settle({
-              ok: false,
-              type: 'unauthorized',
-              detail: `the response from ${url} is larger than ${MAX_BODY_BYTES} bytes`,
-            });
+            settle({ error: `the response is larger than ${MAX_BODY_BYTES} bytes` });
             return;
           }
           chunks.push(chunk);
         });
         res.on('end', () => {
-          if (res.statusCode !== 200) {
-            settle({
-              ok: false,
-              type: 'unauthorized',
-              detail: `invalid response from ${url} (reached at ${target.host}:${target.port}): HTTP ${res.statusCode ?? 0}`,
-            });
-            return;
-          }
-          const body = Buffer.concat(chunks).toString('utf8').replace(/\s+$/, '');
-          settle(
-            body === expected
-              ? { ok: true }
-              : {
-                  ok: false,
-                  type: 'incorrectResponse',
-                  detail: `the key authorization at ${url} was ${JSON.stringify(body.slice(0, 200))}, expected ${JSON.stringify(expected)}`,
-                },
-          );
+          settle({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), via });
         });
         res.on('error', (err) => {
-          settle({ ok: false, type: 'connection', detail: `reading ${url}: ${err.message}` });
+          settle({ error: `reading the response: ${err.message}` });
         });
-      },
-    );
-    req.on('timeout', () => {
-      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
-    });
-    req.on('error', (err) => {
-      settle({
-        ok: false,
-        type: 'connection',
-        detail: `could not fetch ${url} from ${target.host}:${target.port}: ${err.message}`,
       });
+      req.on('timeout', () => {
+        req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+      });
+      req.on('error', (err) => {
+        settle({ error: `could not fetch it from ${via}: ${err.message}` });
+      });
+      req.end();
     });
-    req.end();
-  });
+  };
+}
+
+/**
+ * Fetches `http://<domain>/.well-known/acme-challenge/<token>` and checks the body (trailing
+ * whitespace removed) is `expected`.
+ */
+export async function validateHttp01(domain: string, token: string, expected: string, fetch: Http01Fetch, timeoutMs: number): Promise<Http01Outcome> {
+  const url = `http://${domain}${HTTP01_PATH_PREFIX}${token}`;
+  const got = await fetch(domain, `${HTTP01_PATH_PREFIX}${token}`, timeoutMs);
+  if ('error' in got) return { ok: false, type: 'connection', detail: `${url}: ${got.error}` };
+  if (got.status !== 200) return { ok: false, type: 'unauthorized', detail: `invalid response from ${url} (reached at ${got.via}): HTTP ${got.status}` };
+  const body = got.body.replace(/\s+$/, '');
+  return body === expected ? { ok: true } : { ok: false, type: 'incorrectResponse', detail: `the key authorization at ${url} was ${JSON.stringify(body.slice(0, 200))}, expected ${JSON.stringify(expected)}` };
 }

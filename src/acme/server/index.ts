@@ -9,17 +9,19 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { SILENT_LOGGER, type AcmeLogger } from '../types.js';
 import { labSigner, serverCertificate } from './certs.js';
-import type { Http01Resolver } from './http01.js';
+import { resolverFetch, type Http01Fetch, type Http01Resolver } from './http01.js';
 import { requestListener } from './router.js';
 import { DAY_MS, url, type LabState } from './state.js';
 
-export type { Http01Resolver, Http01Target, Http01Outcome } from './http01.js';
+export type { Http01Fetch, Http01Outcome, Http01Resolver, Http01Response, Http01Target } from './http01.js';
 export type { AcmeErrorType, AcmeProblem } from './state.js';
 
 /** Options of `startLabAcmeServer`. */
 export interface LabAcmeServerOptions {
   /** Where HTTP-01 validation connects for a domain: the ingress proxy's HTTP listener. */
-  readonly resolve: Http01Resolver;
+  readonly resolve?: Http01Resolver;
+  /** How HTTP-01 validation fetches a challenge instead (the Linux plane's outside world). @default over `resolve` */
+  readonly fetch?: Http01Fetch;
   /** Listen address. @default '127.0.0.1' */
   readonly host?: string;
   /** Listen port. @default 0 (a free port) */
@@ -55,7 +57,7 @@ export async function startLabAcmeServer(options: LabAcmeServerOptions): Promise
   const lab: LabState = {
     now,
     logger: options.logger ?? SILENT_LOGGER,
-    resolve: options.resolve,
+    fetch: options.fetch ?? resolverFetch(options.resolve ?? (() => ({ host: '127.0.0.1', port: 80 }))),
     lifetimeMs: options.certificateLifetimeMs ?? 90 * DAY_MS,
     validationTimeoutMs: options.validationTimeoutMs ?? 10_000,
     intermediatePem: signer.intermediatePem,

@@ -6,7 +6,7 @@
 import { randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import type { AcmeLogger } from '../types.js';
-import type { Http01Resolver } from './http01.js';
+import type { Http01Fetch } from './http01.js';
 
 /** ACME error types the lab CA answers with (`urn:ietf:params:acme:error:<type>`). */
 export type AcmeErrorType =
@@ -87,7 +87,7 @@ export interface IssuedChain {
 export interface LabState {
   readonly now: () => Date;
   readonly logger: AcmeLogger;
-  readonly resolve: Http01Resolver;
+  readonly fetch: Http01Fetch;
   readonly lifetimeMs: number;
   readonly validationTimeoutMs: number;
   /** Appended to every issued leaf. */

@@ -1,19 +1,24 @@
 /**
- * `kwire demo`: the course example end to end in one command. It starts the cluster in-process,
- * sends the course's requests (both Ingress examples over HTTP and HTTPS, the secure namespace
- * through its policy, one connection a NetworkPolicy drops), prints each response beside the
- * trace that predicted it, checks they agree, and stops.
+ * `kwire demo`: the course example end to end in one command. It starts the cluster — on loopback
+ * (the L7 plane), or as root in network namespaces (`--dataplane linux`: the requests come from
+ * the outside world's namespace through MetalLB, kube-proxy and the controller's pod) — issues the
+ * ACME certificate for real, sends the course's requests (both Ingress examples over HTTP and
+ * HTTPS, the secure namespace through its policy, one connection a NetworkPolicy drops), prints
+ * each response beside the trace that predicted it, checks they agree, and stops.
  */
-import { request as httpRequest } from 'node:http';
-import { connect as tlsConnect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
+import { disagreement, describeProbed } from '../../model/agreement.js';
+import type { Connection, Dataplane, Probed } from '../../model/dataplane.js';
 import type { NetworkState, PodState } from '../../model/types.js';
+import { resolverFetch } from '../../acme/index.js';
+import { ensureLinuxEnvironment, linuxUp, type LinuxPlane } from '../../linux/index.js';
+import { l7Plane, RunningCluster } from '../../proxy/index.js';
+import { createTracer, renderTraceText } from '../../sim/trace/index.js';
 import { startAcme, type AcmeRun } from '../up/acme.js';
-import { RunningCluster, POD_HEADER, type ListenerAddress } from '../../proxy/index.js';
-import { createTracer, renderTraceText, type Trace } from '../../sim/trace/index.js';
-import { connectionOf } from '../trace/index.js';
+import { acquireLock, clusterDir, runtimeRoot } from '../up/runtime.js';
 import { inputOptions, loadState, millisecondsOption, type InputFlags, type Io } from '../context.js';
+import { parseTarget } from '../trace/parse.js';
 
 /** The course example shipped with kwire. */
 export const COURSE_DIR = fileURLToPath(new URL('../../../examples/course', import.meta.url));
@@ -39,83 +44,14 @@ export const COURSE_REQUESTS = [
 export interface DemoFlags extends InputFlags {
   readonly trace: boolean;
   readonly deniedTimeout: number;
+  readonly dataplane: 'sim' | 'linux';
 }
 
-/** What a real request got. */
-interface Observed {
-  readonly status?: number;
-  readonly pod?: string;
-  readonly location?: string;
-  readonly certificate?: { readonly subject: string; readonly san: string; readonly issuer: string };
-  readonly note?: string;
-}
-
-/** The client address the demo's requests come from (and the trace's source). */
-const CLIENT = '127.0.0.1';
-
-function send(listener: ListenerAddress, url: URL): Promise<Observed> {
-  const https = url.protocol === 'https:';
-  const base = new URL(https ? listener.https : listener.http);
-  const path = `${url.pathname}${url.search}`;
-  if (!https) {
-    return new Promise((resolve, reject) => {
-      const req = httpRequest({ hostname: base.hostname, port: Number(base.port), path, headers: { host: url.host }, agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          const pod = res.headers[POD_HEADER];
-          resolve({ status: res.statusCode, ...(typeof pod === 'string' ? { pod } : {}), ...(res.headers.location ? { location: res.headers.location } : {}) });
-        });
-      });
-      req.on('error', reject);
-      req.end();
-    });
-  }
-  return new Promise((resolve, reject) => {
-    const socket = tlsConnect({ host: base.hostname, port: Number(base.port), servername: url.hostname, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
-      const c = socket.getPeerCertificate();
-      const certificate = { subject: Object.entries(c.subject).map(([k, v]) => `${k}=${String(v)}`).join(', '), san: c.subjectaltname ?? '', issuer: Object.entries(c.issuer).map(([k, v]) => `${k}=${String(v)}`).join(', ') };
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: close\r\n\r\n`);
-      let head = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (d: string) => (head += d));
-      socket.on('end', () => {
-        const lines = (head.split('\r\n\r\n')[0] ?? '').split('\r\n');
-        const header = (name: string): string | undefined => lines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
-        const pod = header(POD_HEADER);
-        const location = header('location');
-        resolve({ status: Number(lines[0]?.split(' ')[1]), certificate, ...(pod ? { pod } : {}), ...(location ? { location } : {}) });
-      });
-    });
-    socket.on('error', reject);
-  });
-}
-
-/** Whether the real response is what the trace predicted; the reason when not. */
-export function agrees(t: Trace, o: Observed): string | undefined {
-  if (t.verdict === 'no-route') return o.status === undefined ? undefined : `trace says no-route, got ${o.status}`;
-  if (t.verdict === 'delivered') {
-    const want = t.destination?.pod ? `${t.destination.pod.namespace}/${t.destination.pod.name}` : undefined;
-    if (o.status !== 200) return `trace says delivered to ${want ?? '?'}, got status ${o.status ?? 'none'}`;
-    if (want && o.pod !== want) return `trace says ${want} answers, ${o.pod ?? 'nobody'} did`;
-  } else if (t.response) {
-    if (o.status !== t.response.status) return `trace says ${t.response.status}, got ${o.status ?? 'no response'}`;
-    if (t.response.location && o.location !== t.response.location) return `trace says Location ${t.response.location}, got ${o.location ?? 'none'}`;
-  } else if (t.verdict === 'denied') {
-    if (o.status !== undefined) return `trace says denied, got ${o.status}`;
-  }
-  if (t.certificate && o.certificate) {
-    const names = o.certificate.san.split(',').map((s) => s.trim().replace(/^DNS:/, ''));
-    if (t.certificate.dnsNames.some((n) => !names.includes(n))) return `trace names certificate [${t.certificate.dnsNames.join(', ')}], served ${o.certificate.san}`;
-  }
-  return undefined;
-}
-
-function describe(o: Observed): string {
-  if (o.note) return o.note;
-  let s = `${o.status ?? 'no response'}`;
-  if (o.pod) s += ` from pod ${o.pod}`;
-  if (o.location) s += ` → ${o.location}`;
-  if (o.certificate) s += `\n  certificate: ${o.certificate.subject || '(empty subject)'} [${o.certificate.san}] issued by ${o.certificate.issuer}`;
+function describe(p: Probed): string {
+  if (p.skipped) return `not asked of this plane: ${p.skipped}`;
+  let s = p.verdict === 'delivered' ? `${String(p.status ?? 200)} from pod ${p.answeredBy ?? '?'}` : p.verdict === 'answered' ? `${String(p.status ?? '?')}${p.location ? ` → ${p.location}` : ''}` : describeProbed(p);
+  if (p.failure === 'timeout') s = `no answer (the connection timed out): ${p.hops.at(-1)?.detail ?? ''}`;
+  if (p.certificateNames) s += `\n  certificate: ${p.certificateSubject || '(empty subject)'} [${p.certificateNames.map((n) => `DNS:${n}`).join(', ')}]`;
   return s;
 }
 
@@ -147,65 +83,108 @@ function requestsOf(state: NetworkState): string[] {
   return out;
 }
 
+/** The demo's connections: the course's requests from outside, and a pod's request into the secure namespace. */
+function connectionsOf(state: NetworkState, course: boolean): { connection: Connection; label: string }[] {
+  const out: { connection: Connection; label: string }[] = (course ? [...COURSE_REQUESTS] : requestsOf(state)).map((url) => ({ connection: { from: { kind: 'external' }, to: parseTarget(url) }, label: `GET ${url}` }));
+  const src = course ? frontendPod(state) : undefined;
+  if (src && state.services.some((s) => s.namespace === 'secure' && s.name === 'api')) {
+    out.push({ connection: { from: { kind: 'pod', namespace: src.namespace, name: src.name }, to: parseTarget('http://api.secure/') }, label: `GET http://api.secure/ from pod ${src.namespace}/${src.name}` });
+  }
+  return out;
+}
+
+/** A running plane for the demo and how to stop it. */
+interface Running {
+  readonly plane: Dataplane;
+  readonly where: string;
+  readonly stop: () => Promise<void>;
+}
+
+async function startSim(state: NetworkState, flags: DemoFlags, io: Io): Promise<Running> {
+  const logger = { info: (m: string) => { io.err(`kwire demo: ${m}`); }, warn: (m: string) => { io.err(`warning: ${m}`); } };
+  const cluster = await RunningCluster.start(state, { httpPort: 0, httpsPort: 0, logger, limits: { deniedTimeoutMs: flags.deniedTimeout, connectTimeoutMs: flags.deniedTimeout } });
+  let acme: AcmeRun | undefined;
+  try {
+    if (state.certManager?.issuers.some((i) => i.type === 'ACME')) {
+      io.err('kwire demo: issuing the ACME certificates for real: the lab ACME CA validates HTTP-01 through the ingress proxy…');
+      const first = cluster.addresses[0];
+      acme = await startAcme(state, { target: cluster, fetch: resolverFetch(() => ({ host: '127.0.0.1', port: first ? Number(new URL(first.http).port) : 80 })) }, 'lab', logger);
+    }
+  } catch (err) {
+    await cluster.stop();
+    throw err;
+  }
+  return {
+    plane: l7Plane(cluster, Math.max(2000, flags.deniedTimeout * 4)),
+    where: `on 127.0.0.1: ${cluster.addresses.map((a) => `${a.controller} ${a.http} ${a.https}`).join(', ')}`,
+    stop: async () => {
+      await acme?.stop();
+      await cluster.stop();
+    },
+  };
+}
+
+async function startLinux(state: NetworkState, flags: DemoFlags, io: Io): Promise<Running> {
+  await ensureLinuxEnvironment();
+  const root = runtimeRoot(0);
+  const lock = acquireLock(clusterDir(root, state.cluster.name), state.cluster.name);
+  const logger = { info: (m: string) => { io.err(`kwire demo: ${m}`); }, warn: (m: string) => { io.err(`warning: ${m}`); } };
+  let plane: LinuxPlane;
+  try {
+    plane = await linuxUp(state, { logger, runtimeDir: root, proxyEntry: fileURLToPath(new URL('../up/proxy-worker.js', import.meta.url)), proxyLimits: { connectTimeoutMs: flags.deniedTimeout, deniedTimeoutMs: flags.deniedTimeout } });
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
+  let acme: AcmeRun | undefined;
+  try {
+    if (state.certManager?.issuers.some((i) => i.type === 'ACME')) {
+      io.err('kwire demo: issuing the ACME certificates for real: the lab ACME CA validates HTTP-01 from the outside world, through MetalLB, kube-proxy and the controller pod…');
+      acme = await startAcme(state, { target: plane, fetch: plane.fetchFromOutside }, 'lab', logger);
+      await plane.settled();
+    }
+  } catch (err) {
+    await plane.down();
+    lock.release();
+    throw err;
+  }
+  return {
+    plane: { name: 'linux', probe: (cs) => plane.probe(cs, Math.max(1500, flags.deniedTimeout * 3)) },
+    where: `in network namespaces ${plane.names.prefix}* (requests from the outside world's namespace, ${plane.names.external})`,
+    stop: async () => {
+      await acme?.stop();
+      await plane.down();
+      lock.release();
+    },
+  };
+}
+
 /** Runs the demo; exit 0 when every real response agrees with its trace. */
 export async function runDemo(flags: DemoFlags, io: Io): Promise<number> {
   const course = flags.filename.length === 0;
   const started = performance.now();
   io.err(`kwire demo: loading ${course ? 'the course example' : flags.filename.join(' ')}…`);
   const { state } = await loadState(course ? { ...flags, filename: [COURSE_DIR] } : flags, io);
-  io.err(`kwire demo: starting ${state.pods.length} pods and ${state.cluster.ingressControllers.length} ingress controller(s) on 127.0.0.1…`);
-  const cluster = await RunningCluster.start(state, {
-    httpPort: 0,
-    httpsPort: 0,
-    logger: { info: (m) => { io.err(`kwire demo: ${m}`); }, warn: (m) => { io.err(`warning: ${m}`); } },
-    limits: { deniedTimeoutMs: flags.deniedTimeout, connectTimeoutMs: flags.deniedTimeout },
-  });
+  io.err(`kwire demo: starting ${state.pods.length} pods and ${state.cluster.ingressControllers.length} ingress controller(s) ${flags.dataplane === 'linux' ? 'in network namespaces' : 'on 127.0.0.1'}…`);
+  const running = flags.dataplane === 'linux' ? await startLinux(state, flags, io) : await startSim(state, flags, io);
   let failures = 0;
-  let acme: AcmeRun | undefined;
   try {
-    if (state.certManager?.issuers.some((i) => i.type === 'ACME')) {
-      io.err('kwire demo: issuing the ACME certificates for real: the lab ACME CA validates HTTP-01 through the ingress proxy…');
-      acme = await startAcme(state, cluster, 'lab', { info: (m) => { io.err(`kwire demo: ${m}`); }, warn: (m) => { io.err(`warning: ${m}`); } });
-    }
-    const listener = cluster.addresses[0];
-    io.err(`kwire demo: ready in ${Math.round(performance.now() - started)}ms: ${cluster.addresses.map((a) => `${a.controller} ${a.http} ${a.https}`).join(', ')}`);
+    io.err(`kwire demo: ready in ${Math.round(performance.now() - started)}ms ${running.where}`);
     const tracer = createTracer(state);
-    const urls = course ? [...COURSE_REQUESTS] : requestsOf(state);
-    for (const text of urls) {
-      const url = new URL(text);
-      const t = tracer.trace(connectionOf(`ip/${CLIENT}`, text));
-      let o: Observed;
-      if (t.verdict === 'no-route' || !listener) o = { note: `not sent: ${t.hops[t.hops.length - 1]?.action ?? 'no route'} (the outside world's DNS does not know the name)` };
-      else o = await send(listener, url);
-      io.out(`▶ GET ${text}   (Host${url.protocol === 'https:' ? '/SNI' : ''} ${url.host} → ${url.protocol === 'https:' ? (listener?.https ?? '') : (listener?.http ?? '')})`);
-      io.out(`  response: ${describe(o)}`);
+    const asked = connectionsOf(state, course);
+    const seen = await running.plane.probe(asked.map((a) => a.connection));
+    asked.forEach(({ connection, label }, i) => {
+      const t = tracer.trace(connection);
+      const got = seen[i] ?? { plane: running.plane.name, skipped: 'no result', hops: [] };
+      io.out(`▶ ${label}`);
+      io.out(`  response: ${describe(got)}`);
       if (flags.trace) io.out(`  trace:\n${indent(renderTraceText(t))}`);
-      const why = agrees(t, o);
+      const why = disagreement(tracer.traceAll(connection), got);
       if (why) failures++;
-      io.out(why ? `  ✗ DISAGREES with the trace: ${why}\n` : `  ✓ agrees with the trace (${t.verdict})\n`);
-    }
-    const src = course ? frontendPod(state) : undefined;
-    const api = state.services.find((s) => s.namespace === 'secure' && s.name === 'api');
-    if (src && api) {
-      const text = 'http://api.secure/';
-      const t = tracer.trace(connectionOf(`pod/${src.namespace}/${src.name}`, text));
-      const c = cluster.podConnection(src, api.clusterIP, 80);
-      let o: Observed;
-      if (c.kind === 'connect') o = await send({ controller: '', http: `http://127.0.0.1:${c.localPort}`, https: '' }, new URL(`http://api.secure/`));
-      else {
-        await new Promise((done) => setTimeout(done, flags.deniedTimeout));
-        o = { note: c.kind === 'denied' ? `connection timed out after ${flags.deniedTimeout}ms: ${c.reason}` : `connection refused: ${c.reason}` };
-      }
-      io.out(`▶ GET ${text} from pod ${src.namespace}/${src.name}   (pod to pod, through the Service's ClusterIP ${api.clusterIP})`);
-      io.out(`  response: ${describe(o)}`);
-      if (flags.trace) io.out(`  trace:\n${indent(renderTraceText(t))}`);
-      const why = agrees(t, o);
-      if (why) failures++;
-      io.out(why ? `  ✗ DISAGREES with the trace: ${why}\n` : `  ✓ agrees with the trace (${t.verdict})\n`);
-    }
+      io.out(why ? `  ✗ DISAGREES with the trace: ${why}\n` : got.skipped ? '  – not checked\n' : `  ✓ agrees with the trace (${t.verdict})\n`);
+    });
   } finally {
-    await acme?.stop();
-    await cluster.stop();
+    await running.stop();
   }
   io.err(`kwire demo: ${failures === 0 ? 'every real response agrees with its trace' : `${failures} disagreement(s)`}; stopped after ${Math.round(performance.now() - started)}ms`);
   return failures === 0 ? 0 : 1;
@@ -217,6 +196,7 @@ export function registerDemo(program: Command, io: Io, done: (p: Promise<number>
     .command('demo')
     .description('run the course example end to end: real requests, each beside the trace that predicts it')
     .option('--no-trace', 'print only the responses')
+    .addOption(new Option('--dataplane <plane>', 'sim: on loopback (the L7 plane); linux: in network namespaces, requests from the outside world (root)').choices(['sim', 'linux']).default('sim'))
     .option('--denied-timeout <ms>', 'how long a dropped connection takes to time out', millisecondsOption('--denied-timeout'), 300);
   inputOptions(cmd).action((flags: DemoFlags) => {
     done(runDemo(flags, io));

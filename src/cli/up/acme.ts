@@ -3,10 +3,20 @@
  * issues the Certificates of ACME Issuers for real; HTTP-01 challenges are answered by the
  * ingress proxy, and issued certificates are swapped into its SNI map as they arrive.
  */
-import { createAcmeIssuer, createHttp01Responder, startLabAcmeServer, type AcmeIssuer, type IssuedSecret, type LabAcmeServer } from '../../acme/index.js';
+import { createAcmeIssuer, createHttp01Responder, startLabAcmeServer, type AcmeIssuer, type Http01Fetch, type IssuedSecret, type LabAcmeServer } from '../../acme/index.js';
 import type { CertManagerState } from '../../model/certmanager.js';
 import type { NetworkState } from '../../model/types.js';
-import type { L7Plane, Logger } from '../../proxy/index.js';
+import type { Http01Responder, Logger, TlsSecret } from '../../proxy/index.js';
+
+/** Where ACME plugs in: the proxies that answer challenges and serve issued certificates, and how the CA reaches them. */
+export interface AcmeTarget {
+  readonly target: {
+    setCertificates(secrets: readonly TlsSecret[]): void;
+    setHttp01Responder(responder: Http01Responder | undefined): void;
+  };
+  /** How the lab CA's HTTP-01 validation fetches a challenge: the plane's path from outside. */
+  readonly fetch: Http01Fetch;
+}
 
 /** The ACME part of a running `up`. */
 export interface AcmeRun {
@@ -15,14 +25,13 @@ export interface AcmeRun {
 }
 
 /** Starts issuance; resolves once every ACME Certificate has been issued or has failed. */
-export async function startAcme(state: NetworkState, up: L7Plane, mode: 'lab' | 'live', logger: Logger): Promise<AcmeRun> {
+export async function startAcme(state: NetworkState, where: AcmeTarget, mode: 'lab' | 'live', logger: Logger): Promise<AcmeRun> {
+  const up = where.target;
   const responder = createHttp01Responder();
   up.setHttp01Responder(responder);
-  const first = up.addresses[0];
-  const httpPort = first ? Number(new URL(first.http).port) : 80;
   let lab: LabAcmeServer | undefined;
   if (mode === 'lab') {
-    lab = await startLabAcmeServer({ resolve: () => ({ host: '127.0.0.1', port: httpPort }), logger });
+    lab = await startLabAcmeServer({ fetch: where.fetch, logger });
     logger.info(`lab ACME CA at ${lab.directoryUrl}: it stands in for the Issuers' ACME servers (use --acme live for the real ones)`);
   }
   const issued = new Map<string, IssuedSecret>();

@@ -87,7 +87,8 @@ export function announce(input: AnnounceInput): Announcements {
       problems.push(silentProblem(context, l2.why, bgp.why));
     }
   }
-  return { byService, routes: [...routes.values()].map(freezeRoute).sort(compareRoutes), problems };
+  const sessions = speakers.flatMap((n) => input.config.bgpPeers.filter((p) => anyMatches(p.nodeSelectors, n.labels)).map((p) => ({ node: n.name, peer: p.name })));
+  return { byService, routes: [...routes.values()].map(freezeRoute).sort(compareRoutes), sessions, problems };
 }
 
 /** Why a mode announces nothing. */

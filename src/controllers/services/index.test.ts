@@ -112,8 +112,8 @@ describe('LoadBalancer by profile', () => {
     expect(s.loadBalancerIngress).toEqual([]);
     expect(s.pendingReason).toContain('no load-balancer implementation');
   });
-  it('gets the node IPs from k3s servicelb', () => {
-    const s = svc(stateOf(text, { profile: 'k3s' }), 'web');
+  it('gets the node IPs from k3s servicelb on a port Traefik does not bind', () => {
+    const s = svc(stateOf(service('web', { type: 'LoadBalancer', selector: { app: 'web' }, ports: [{ port: 8080 }] }), { profile: 'k3s' }), 'web');
     expect(s.loadBalancerIngress.map((i) => i.ip)).toEqual(['172.18.0.2']);
     expect(s.loadBalancerBy).toBe('servicelb');
   });

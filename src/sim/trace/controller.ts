@@ -89,5 +89,5 @@ export function throughController(ctx: Ctx, walk: Walk, ctrlPod: PodState, req: 
     return walk.end('denied', { response: { status: 504, by: controller }, destination: { pod: target, port: chosen.port, backend }, ...(v.hint ? { hint: v.hint } : {}), ...withCert });
   }
   walk.add({ component: 'pod', node: chosen.pod.node, action: `${req.method ?? 'GET'} ${d.rewrittenPath ?? req.path} delivered to ${chosen.pod.namespace}/${chosen.pod.name} ${chosen.pod.ip}:${chosen.port}`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: chosen.pod.namespace, name: chosen.pod.name }], detail: `Host: ${req.host}; X-Forwarded-For: ${clientIP}` });
-  return walk.end('delivered', { destination: { pod: target, port: chosen.port, backend }, ...withCert });
+  return walk.end('delivered', { destination: { pod: target, port: chosen.port, client: clientIP, backend }, ...withCert });
 }

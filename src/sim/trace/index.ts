@@ -9,18 +9,17 @@ import type { Protocol } from '../../api/types.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate, type Entry } from '../../model/endpoints.js';
 import { entryNodes, seenSource } from '../../model/entry.js';
 import { ipSetContains, isIp, parseIp } from '../../model/ip.js';
-import type { Connection, ConnectionSource, ConnectionTarget, PodTarget, Trace, TraceDestination } from '../../model/dataplane.js';
+import { EXTERNAL_CLIENT_IP, workloadPod, type Connection, type ConnectionSource, type ConnectionTarget, type PodTarget, type Trace, type TraceDestination } from '../../model/dataplane.js';
 import type { NetworkState, NodeState, PodState, ServiceState } from '../../model/types.js';
 import { contextOf, usage, Walk, type Ctx, type Draw } from './context.js';
 import { throughController, type HttpRequest } from './controller.js';
 import { clusterDns, dnsQuery, outsideDns } from './dns.js';
 import { judge } from './policy.js';
 
+export { EXTERNAL_CLIENT_IP } from '../../model/dataplane.js';
 export type { Connection, ConnectionSource, ConnectionTarget, Hop, Trace, TraceDestination, TraceRef, TraceVerdict } from '../../model/dataplane.js';
 export { renderTraceText } from './text.js';
 
-/** The address kwire gives "a client outside the cluster" unless told otherwise. */
-export const EXTERNAL_CLIENT_IP = '203.0.113.100';
 
 /** At most this many walks when listing every outcome of a connection. */
 const MAX_WALKS = 256;
@@ -110,8 +109,7 @@ function resolveSource(ctx: Ctx, src: ConnectionSource): Source {
     case 'pod':
       return { kind: 'pod', pod: findPod(ctx, src.namespace, src.name) };
     case 'workload': {
-      const pods = ctx.state.pods.filter((p) => p.namespace === src.namespace && p.workload.kind === src.workloadKind && p.workload.name === src.name).sort((a, b) => a.name.localeCompare(b.name));
-      const pod = pods.find((p) => p.ready) ?? pods[0];
+      const pod = workloadPod(ctx.state.pods, src);
       if (!pod) throw usage(`${src.workloadKind} "${src.namespace}/${src.name}" has no pods`, 'check the name and namespace with: kwire get pods -A');
       return { kind: 'pod', pod };
     }
@@ -310,7 +308,7 @@ function deliver(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number, pr
     walk.add(node
       ? { component: 'node', node: node.name, action: `delivered to node ${node.name} ${ep.ip}:${ep.port}/${protocol}`, verdict: 'pass', refs: [{ kind: 'Node', name: node.name }], detail: backend?.service.name === 'kubernetes' ? 'the API server listens on the control-plane node itself (host network)' : 'a process on the node itself answers' }
       : { component: 'external', action: `endpoint ${ep.ip}:${ep.port} is outside the pod network`, verdict: 'pass', detail: 'a selector-less Service endpoint' });
-    return walk.end('delivered', { destination: { ...(node ? { node: node.name } : {}), ip: ep.ip, port: ep.port, ...(backend ? { backend } : {}) } });
+    return walk.end('delivered', { destination: { ...(node ? { node: node.name } : {}), ip: ep.ip, port: ep.port, client: typeof landing.seen === 'string' ? landing.seen : landing.seen.ip, ...(backend ? { backend } : {}) } });
   }
   if (stopped(ctx, walk, pod.node, `pod ${pod.namespace}/${pod.name} does not answer`)) return walk.end('no-route', { destination: { pod: podTarget(pod), port: ep.port, ...(backend ? { backend } : {}) } });
   const v = judge(ctx, walk, landing.seen, pod, protocol, ep.port, landing.sourceNote);
@@ -321,7 +319,7 @@ function deliver(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number, pr
   }
   const declared = pod.ports.some((p) => p.containerPort === ep.port && p.protocol === protocol);
   walk.add({ component: 'pod', node: pod.node, action: `delivered to ${pod.namespace}/${pod.name} ${pod.ip}:${ep.port}/${protocol}`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: pod.namespace, name: pod.name }], detail: declared ? `container port ${ep.port}/${protocol} is declared` : `no container declares port ${ep.port}/${protocol}; the connection is refused unless the program listens anyway` });
-  return walk.end('delivered', { destination: { pod: podTarget(pod), port: ep.port, ...(backend ? { backend } : {}) } });
+  return walk.end('delivered', { destination: { pod: podTarget(pod), port: ep.port, client: typeof landing.seen === 'string' ? landing.seen : landing.seen.ip, ...(backend ? { backend } : {}) } });
 }
 
 function serviceOf(ctx: Ctx, namespace: string, name: string): ServiceState {

@@ -2,10 +2,36 @@
  * The cluster's DNS records from a NetworkState, as CoreDNS's kubernetes plugin serves them:
  * `svc.cluster.local` A/SRV for Services (headless → pod IPs), pod A records, and resolv.conf.
  */
-import { selectEndpoints } from '../model/endpoints.js';
-import { outsideRecords } from '../model/outside-dns.js';
-import type { NetworkState } from '../model/types.js';
-import type { DnsRecords, NameRecords } from './dns.js';
+import { selectEndpoints } from './endpoints.js';
+import { outsideRecords } from './outside-dns.js';
+import type { NetworkState } from './types.js';
+
+/** An SRV target. */
+export interface SrvRecord {
+  readonly priority: number;
+  readonly weight: number;
+  readonly port: number;
+  readonly target: string;
+}
+
+/** What one name resolves to. */
+export interface NameRecords {
+  a?: string[];
+  srv?: SrvRecord[];
+  cname?: string;
+}
+
+/** Every name of the cluster zone, lower case without the trailing dot. */
+export interface DnsRecords {
+  readonly domain: string;
+  readonly names: Record<string, NameRecords>;
+}
+
+/** The records of a name, wildcards (`*.suffix`, one label) included. */
+export function recordsOf(records: DnsRecords, name: string): NameRecords | undefined {
+  const dot = name.indexOf('.');
+  return records.names[name] ?? (dot > 0 ? records.names[`*${name.slice(dot)}`] : undefined);
+}
 
 function add(records: DnsRecords, name: string, f: (r: NameRecords) => void): void {
   const key = name.toLowerCase();
