@@ -15,6 +15,7 @@ import { registerDown } from './down/index.js';
 import { registerStatus } from './status/index.js';
 import { registerDemo } from './demo/index.js';
 import { registerExec } from './exec/index.js';
+import { registerNode } from './node/index.js';
 import { VERSION } from './version.js';
 
 
@@ -64,6 +65,7 @@ export function buildProgram(io: Io, done: (p: Promise<number>) => void): Comman
   registerDown(program, io, done);
   registerStatus(program, io, done);
   registerExec(program, io, done);
+  registerNode(program, io, done);
   registerDemo(program, io, done);
   return program;
 }

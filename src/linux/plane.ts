@@ -25,7 +25,7 @@ import { netpolUpdateScript, renderNetpol, type NetpolTable } from './netpol.js'
 import type { AgentProbe, ProbeOutcome } from './probe-agent.js';
 import { observed, outsideResolver, planProbe, type Planned } from './probe.js';
 import { inParallel, ipBatch, nftLoad, run, runChecked, sysctls } from './run.js';
-import { EXTERNAL_CLIENT, externalFabricIp, nodeSysctls, planPod, podVethSysctls, planTopology, podLines, podNodeLines, wiredPods, type PodPlan } from './topology.js';
+import { EXTERNAL_CLIENT, externalFabricIp, uplinkRouteLines, nodeSysctls, planPod, podVethSysctls, planTopology, podLines, podNodeLines, wiredPods, type PodPlan } from './topology.js';
 
 /** Where the plane reports progress. */
 export interface LinuxLogger {
@@ -582,7 +582,7 @@ class Plane implements LinuxPlane {
         stopped.push(node.name);
       } else {
         await ipBatch(this.names.fabric, [`link set ${uplink} up`]);
-        await ipBatch(this.names.node(node.name), ['link set eth0 up', `route replace default via ${externalFabricIp(next.cluster.nodeCIDR)} dev eth0`]);
+        await ipBatch(this.names.node(node.name), ['link set eth0 up', ...uplinkRouteLines(next, node)]);
         this.linksDown.delete(node.name);
         started.push(node.name);
       }

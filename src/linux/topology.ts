@@ -120,17 +120,26 @@ function peerLines(state: NetworkState, node: NodeState, pods: readonly PodState
       );
       fdb.push(`fdb append ${mac} dev ${VXLAN.device} dst ${peer.ip}`);
     } else {
-      lines.push(`route add ${peer.podCIDR} via ${peer.ip} dev eth0`);
+      lines.push(`route replace ${peer.podCIDR} via ${peer.ip} dev eth0`);
     }
     const range = parseCidr(peer.podCIDR);
     for (const pod of pods) {
       const address = parseIp(pod.ip);
       if (pod.node === peer.name && !(range && address && cidrContains(range, address))) {
-        lines.push(`route add ${pod.ip}/32 via ${peer.ip} dev eth0`);
+        lines.push(`route replace ${pod.ip}/32 via ${peer.ip} dev eth0`);
       }
     }
   }
   return { lines, fdb };
+}
+
+/**
+ * A node's routes through its uplink (the default route, the other nodes' pods): the kernel
+ * drops them when the link goes down, so starting a stopped node puts them back.
+ */
+export function uplinkRouteLines(state: NetworkState, node: NodeState): string[] {
+  const routed = peerLines(state, node, wiredPods(state)).lines.filter((l) => l.endsWith(' dev eth0'));
+  return [`route replace default via ${externalFabricIp(state.cluster.nodeCIDR)} dev eth0`, ...routed];
 }
 
 /** Plans a pod's namespace and veth. */

@@ -1,19 +1,23 @@
 /**
- * `kwire exec POD -- CMD`: runs a command inside a pod's network namespace of a running Linux
- * plane, with the pod's /etc/resolv.conf (cluster DNS, the kubelet's search path).
+ * `kwire exec TARGET -- CMD`: runs a command inside a network namespace of a running Linux plane —
+ * a pod's (with the pod's /etc/resolv.conf: cluster DNS, the kubelet's search path), a node's
+ * (`node/NAME`; `birdc` talks to that node's BGP speaker), the outside world's client
+ * (`external`, resolving Ingress hosts like the outside world's DNS) or its BGP router (`router`;
+ * `vtysh` talks to its FRR).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../api/problems.js';
 import { clusterNames, ensureLinuxEnvironment } from '../../linux/index.js';
 import { EnvironmentError, type Io } from '../context.js';
+import { isAlive, readUpStates, ROOT_RUNTIME, type UpState } from '../up/runtime.js';
 
 /** Flags of `exec`. */
 export interface ExecFlags {
   readonly namespace?: string;
-  /** The cluster whose pod to enter. @default the only running one */
+  /** The cluster whose namespace to enter. @default the only running one */
   readonly cluster?: string;
   /** @default '/run/kwire' */
   readonly runtimeDir?: string;
@@ -33,40 +37,45 @@ export function parsePodRef(ref: string, namespace = 'default'): { namespace: st
   throw usage(`pod "${ref}" is not understood`, 'use pod/NS/NAME, NS/NAME or NAME with -n NS');
 }
 
-/** The clusters whose Linux plane runs: the names recorded in the runtime directory's state files. */
-function runningClusters(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((entry) => {
-    try {
-      const state = JSON.parse(readFileSync(join(dir, entry, 'state.json'), 'utf8')) as { cluster?: unknown };
-      return typeof state.cluster === 'string' ? [state.cluster] : [];
-    } catch {
-      return [];
-    }
-  });
+function runningCluster(flags: ExecFlags): UpState {
+  const running = readUpStates([flags.runtimeDir ?? ROOT_RUNTIME]).filter((s) => s.dataplane === 'linux' && isAlive(s.pid));
+  const chosen = flags.cluster !== undefined ? running.find((s) => s.cluster === flags.cluster) : running.length === 1 ? running[0] : undefined;
+  if (chosen) return chosen;
+  if (running.length === 0 || flags.cluster !== undefined) throw new EnvironmentError(flags.cluster ? `cluster "${flags.cluster}" does not run a Linux plane` : 'no Linux plane is running: start one with `kwire up --dataplane linux -f …`');
+  throw usage(`several clusters are running (${running.map((s) => s.cluster).join(', ')})`, 'choose one with --cluster NAME');
 }
 
-function runningCluster(flags: ExecFlags): string {
-  if (flags.cluster !== undefined) return flags.cluster;
-  const clusters = runningClusters(flags.runtimeDir ?? '/run/kwire');
-  if (clusters.length === 1 && clusters[0] !== undefined) return clusters[0];
-  if (clusters.length === 0) throw new EnvironmentError('no Linux plane is running: start one with `kwire up --dataplane linux -f …`');
-  throw usage(`several clusters are running (${clusters.join(', ')})`, 'choose one with --cluster NAME');
+/** The namespace to enter and the command, completed with the private paths of the cluster's daemons. */
+function resolveTarget(ref: string, command: readonly string[], up: UpState, flags: ExecFlags): { netns: string; argv: string[]; what: string } {
+  const names = clusterNames(up.cluster);
+  const dir = up.dir ?? '';
+  const [program, ...args] = command;
+  if (ref === 'external') return { netns: names.external, argv: [...command], what: 'the outside world' };
+  if (ref === 'router') {
+    const argv = program === 'vtysh' ? ['vtysh', '--vty_socket', join(dir, 'frr', 'sock'), ...args] : [...command];
+    return { netns: names.external, argv, what: 'the BGP router' };
+  }
+  if (ref.startsWith('node/')) {
+    const node = ref.slice('node/'.length);
+    const argv = program === 'birdc' ? ['birdc', '-s', join(dir, 'bird', `${node}.ctl`), ...args] : [...command];
+    return { netns: names.node(node), argv, what: `node ${node}` };
+  }
+  const pod = parsePodRef(ref, flags.namespace);
+  return { netns: names.pod(pod.namespace, pod.name), argv: [...command], what: `pod ${pod.namespace}/${pod.name}` };
 }
 
-/** Runs the command in the pod's namespace; resolves to its exit code. */
-export async function runExec(podRef: string, command: readonly string[], flags: ExecFlags, io: Io): Promise<number> {
+/** Runs the command in the namespace; resolves to its exit code. */
+export async function runExec(ref: string, command: readonly string[], flags: ExecFlags, io: Io): Promise<number> {
   await ensureLinuxEnvironment();
-  if (command.length === 0) throw usage('no command given', 'kwire exec POD -- CMD [ARGS…]');
-  const cluster = runningCluster(flags);
-  const pod = parsePodRef(podRef, flags.namespace);
-  const netns = clusterNames(cluster).pod(pod.namespace, pod.name);
-  if (!existsSync(`/run/netns/${netns}`)) throw usage(`pod ${pod.namespace}/${pod.name} is not running in cluster ${cluster}`, 'list the pods with `kwire get pods -A -f …`');
+  if (command.length === 0) throw usage('no command given', 'kwire exec TARGET -- CMD [ARGS…]');
+  const up = runningCluster(flags);
+  const { netns, argv, what } = resolveTarget(ref, command, up, flags);
+  if (!existsSync(`/run/netns/${netns}`)) throw usage(`${what} is not running in cluster ${up.cluster}`, 'targets: pod/NS/NAME, node/NAME, external, router; list the pods with `kwire get pods -A -f …`');
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', netns, ...command], { stdio: 'inherit' });
+    const child = spawn('ip', ['netns', 'exec', netns, ...argv], { stdio: 'inherit' });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
-      if (signal) io.err(`${command[0] ?? ''} ended by ${signal}`);
+      if (signal) io.err(`${argv[0] ?? ''} ended by ${signal}`);
       resolve(code ?? 1);
     });
   });
@@ -76,12 +85,12 @@ export async function runExec(podRef: string, command: readonly string[], flags:
 export function registerExec(program: Command, io: Io, done: (p: Promise<number>) => void): void {
   program
     .command('exec')
-    .description("run a command in a pod's network namespace (Linux plane; cluster DNS in /etc/resolv.conf)")
-    .argument('<pod>', 'pod/NS/NAME, NS/NAME or NAME')
+    .description("run a command in a namespace of the running Linux plane: a pod (cluster DNS), node/NAME, external (the outside world) or router (its BGP router; vtysh)")
+    .argument('<target>', 'pod/NS/NAME, NS/NAME, NAME, node/NAME, external or router')
     .argument('<command...>', 'the command and its arguments, after --')
     .option('-n, --namespace <ns>', 'namespace of a pod given by NAME', 'default')
     .option('--cluster <name>', 'the running cluster (default: the only one)')
-    .action((pod: string, command: string[], flags: ExecFlags) => {
-      done(runExec(pod, command[0] === '--' ? command.slice(1) : command, flags, io));
+    .action((target: string, command: string[], flags: ExecFlags) => {
+      done(runExec(target, command[0] === '--' ? command.slice(1) : command, flags, io));
     });
 }
