@@ -37,8 +37,8 @@ function kwire(args: string[], timeout = 20_000): Promise<{ code: number; out: s
   });
 }
 
-function startUp(): Promise<{ child: ChildProcess; ready: string }> {
-  const child = spawn(process.execPath, [bin, 'up', '--dataplane', 'linux', '-f', clusterFile, '-f', 'examples/course'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+function startUp(upEnv: NodeJS.ProcessEnv = env): Promise<{ child: ChildProcess; ready: string }> {
+  const child = spawn(process.execPath, [bin, 'up', '--dataplane', 'linux', '-f', clusterFile, '-f', 'examples/course'], { cwd: root, env: upEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((done, fail) => {
     let out = '';
     let err = '';
@@ -91,6 +91,53 @@ describe.skipIf(reason !== undefined)('kwire up --dataplane linux, exec, down', 
       child.kill('SIGTERM');
       await exited(child);
     }
+    expect(namespaces()).toEqual([]);
+  });
+
+  it('refuses a second up of a running cluster, leaves the first untouched, and is stopped from another runtime dir', async () => {
+    const { child } = await startUp();
+    try {
+      const second = await kwire(['up', '--dataplane', 'linux', '-f', clusterFile, '-f', 'examples/course']);
+      expect(second.code).toBe(3);
+      expect(second.err).toMatch(new RegExp(`cluster "${CLUSTER}" is already starting or running \\(pid ${String(child.pid)}\\)`));
+      expect(second.err).not.toContain('internal error');
+      const still = await kwire(['exec', 'external', '--cluster', CLUSTER, '--', 'curl', '-s', '-m', '5', 'http://domain1.bar.com/bar']);
+      expect(still.out).toMatch(/"pod":"default\/service1-/);
+      const elsewhere = { ...env, KWIRE_RUNTIME_DIR: join(dir, 'elsewhere') };
+      const status = await new Promise<string>((done) => {
+        execFile(process.execPath, [bin, 'status'], { cwd: root, env: elsewhere }, (_e, out) => {
+          done(out);
+        });
+      });
+      expect(status).toContain(`cluster ${CLUSTER}: running pid ${String(child.pid)}`);
+      const down = await new Promise<number>((done) => {
+        execFile(process.execPath, [bin, 'down', CLUSTER], { cwd: root, env: elsewhere }, (e) => {
+          done(e ? Number(e.code) : 0);
+        });
+      });
+      expect(down).toBe(0);
+      expect(await exited(child)).toBe(0);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(namespaces()).toEqual([]);
+  });
+
+  it('a Ctrl-C while the cluster is being built ends quietly with 130 and removes everything', async () => {
+    const child = spawn(process.execPath, [bin, 'up', '--dataplane', 'linux', '-f', clusterFile, '-f', 'examples/course'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    await new Promise<void>((done) => {
+      const check = (): void => {
+        if (err.includes('building cluster')) done();
+        else setTimeout(check, 20);
+      };
+      check();
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    process.kill(-(child.pid ?? 0), 'SIGINT');
+    expect(await exited(child)).toBe(130);
+    expect(err).not.toMatch(/internal error|    at /);
     expect(namespaces()).toEqual([]);
   });
 
