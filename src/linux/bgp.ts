@@ -57,13 +57,17 @@ function onSegment(state: NetworkState, ip: string): boolean {
   return segment !== undefined && address !== undefined && cidrContains(segment, address);
 }
 
-/** Each node's sessions: the model's, one per peer address (a node keeps one session per router address). */
-export function speakerSessions(state: NetworkState): Map<string, SpeakerSession[]> {
+/**
+ * Each node's sessions: the model's, one per peer address (a node keeps one session per router
+ * address); with `running`, only those of nodes whose speaker runs.
+ */
+export function speakerSessions(state: NetworkState, running = true): Map<string, SpeakerSession[]> {
   const out = new Map<string, SpeakerSession[]>();
   const mlb = state.metallb;
   if (!mlb) return out;
   const peers = new Map(mlb.config.bgpPeers.filter((p) => p.peerAddress !== undefined && !p.peerAddress.includes(':')).map((p) => [p.name, p]));
   for (const s of mlb.announcements.sessions) {
+    if (running && !s.up) continue;
     const peer = peers.get(s.peer);
     if (!peer?.peerAddress) continue;
     const list = out.get(s.node) ?? [];

@@ -84,6 +84,8 @@ export interface ApplyReport {
   readonly nodesStarted: readonly string[];
   /** LoadBalancer addresses that moved to a new layer-2 holder (gratuitous ARP sent). */
   readonly addressesMoved: number;
+  /** Milliseconds per phase (an incremental apply). */
+  readonly phases?: Readonly<Record<string, number>>;
   readonly ms: number;
 }
 
@@ -469,7 +471,8 @@ class Plane implements LinuxPlane {
 
   /** The outside world's router (FRR), started, restarted on a new configuration, or stopped. */
   private async syncRouter(): Promise<void> {
-    const plan = planRouter(this.current, speakerSessions(this.current));
+    // Every node that may peer is the router's neighbour, stopped or not: a stopped node's session just goes down.
+    const plan = planRouter(this.current, speakerSessions(this.current, false));
     if (plan && this.bgpReason === undefined) this.bgpReason = (await bgpAvailable()) ?? '';
     if (plan && this.bgpReason) {
       this.logger.warn(`BGP: ${this.bgpReason}; the BGPPeers are not peered with and BGP-announced addresses are unreachable`);
@@ -641,13 +644,22 @@ class Plane implements LinuxPlane {
       await inParallel(added, 6, (p) => this.wirePod(p));
       for (const p of added) this.pods.set(p.key, p);
     }
-    const nftNodes = await this.syncNft();
-    const addressesMoved = await this.syncAddresses(true);
-    const agentsRestarted = await this.syncAgents();
-    await this.syncControllers();
-    await this.syncRouter();
-    await this.syncSpeakers();
-    return { rebuilt: false, podsAdded: added.length, podsRemoved: removed.length, nftNodes, agentsRestarted, nodesStopped: links.stopped, nodesStarted: links.started, addressesMoved, ms: performance.now() - t0 };
+    const phases: Record<string, number> = {};
+    const timed = async <T>(phase: string, f: () => Promise<T>): Promise<T> => {
+      const p0 = performance.now();
+      const out = await f();
+      phases[phase] = Math.round((performance.now() - p0) * 10) / 10;
+      return out;
+    };
+    const nftNodes = await timed('nftables', () => this.syncNft());
+    const addressesMoved = await timed('addresses', () => this.syncAddresses(true));
+    const agentsRestarted = await timed('agents', () => this.syncAgents());
+    await timed('controllers', () => this.syncControllers());
+    await timed('bgp', async () => {
+      await this.syncRouter();
+      await this.syncSpeakers();
+    });
+    return { rebuilt: false, podsAdded: added.length, podsRemoved: removed.length, nftNodes, agentsRestarted, nodesStopped: links.stopped, nodesStarted: links.started, addressesMoved, phases, ms: performance.now() - t0 };
   };
 
   /** Runs agent probes from their namespaces (one agent process per batch). */

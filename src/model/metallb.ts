@@ -190,8 +190,11 @@ export interface Announcements {
   readonly byService: ReadonlyMap<string, readonly IPAnnouncement[]>;
   /** Every BGP route, sorted by node, peer and prefix. */
   readonly routes: readonly BGPRoute[];
-  /** The BGP sessions the speakers keep: each speaking node with each BGPPeer selecting it, sorted. */
-  readonly sessions: readonly { readonly node: string; readonly peer: string }[];
+  /**
+   * The BGP sessions: each node a BGPPeer selects (and that does not opt out of load balancers),
+   * with that peer, sorted; `up` when the node's speaker runs (the node is ready).
+   */
+  readonly sessions: readonly { readonly node: string; readonly peer: string; readonly up: boolean }[];
   /** Assigned IPs announced by nobody, with the reason. */
   readonly problems: readonly Problem[];
 }

@@ -87,7 +87,10 @@ export function announce(input: AnnounceInput): Announcements {
       problems.push(silentProblem(context, l2.why, bgp.why));
     }
   }
-  const sessions = speakers.flatMap((n) => input.config.bgpPeers.filter((p) => anyMatches(p.nodeSelectors, n.labels)).map((p) => ({ node: n.name, peer: p.name })));
+  const sessions = [...input.nodes]
+    .filter((n) => n.labels[excludeFromLoadBalancersLabel] === undefined)
+    .sort((a, b) => compareText(a.name, b.name))
+    .flatMap((n) => input.config.bgpPeers.filter((p) => anyMatches(p.nodeSelectors, n.labels)).map((p) => ({ node: n.name, peer: p.name, up: n.ready })));
   return { byService, routes: [...routes.values()].map(freezeRoute).sort(compareRoutes), sessions, problems };
 }
 
