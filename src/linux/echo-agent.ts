@@ -9,6 +9,8 @@
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+import { createSecureContext, TLSSocket } from 'node:tls';
 import { inheritedFds } from './binder.js';
 import { serveDnsTcp, serveDnsUdp, type DnsRecords } from './dns.js';
 
@@ -17,7 +19,8 @@ export interface AgentSocket {
   readonly pod: string;
   readonly protocol: 'tcp' | 'udp';
   readonly port: number;
-  readonly role: 'echo' | 'dns';
+  /** `tls`: an HTTPS endpoint (the API server stand-in on control-plane nodes) answering like `echo`'s HTTP. */
+  readonly role: 'echo' | 'dns' | 'tls';
 }
 
 /** What the agent reads from its spec file. */
@@ -25,6 +28,8 @@ export interface AgentSpec {
   readonly sockets: readonly AgentSocket[];
   /** File of the DNS records (re-read on SIGHUP). */
   readonly records?: string;
+  /** Certificate and key (PEM) of the `tls` sockets. */
+  readonly tls?: { readonly cert: string; readonly key: string };
 }
 
 /** The reply to one request line, or `undefined` to echo it. */
@@ -36,23 +41,61 @@ export function echoReply(pod: string, clientIp: string, text: string): string |
   return undefined;
 }
 
-function serveTcp(fd: number, pod: string): Promise<void> {
+/** Answers one connection: HTTP if it starts with a request line, else echo (`whoami`, `hostname`, `clientip`). */
+function answer(conn: Duplex & { readonly localPort?: number }, pod: string, client: string): void {
+  conn.on('error', () => undefined);
+  let first = true;
+  conn.on('data', (chunk: Buffer) => {
+    const text = chunk.toString('latin1');
+    if (first && /^[A-Z]+ \S+ HTTP\/1\.[01]\r?\n/.test(text)) {
+      const forwardedFor = /\r\nx-forwarded-for:\s*([^\r\n]*)/i.exec(text)?.[1];
+      const body = `${JSON.stringify({ pod, client, port: conn.localPort, ...(forwardedFor ? { forwardedFor } : {}) })}\n`;
+      conn.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-kwire-pod: ${pod}\r\ncontent-length: ${String(Buffer.byteLength(body))}\r\nconnection: close\r\n\r\n${body}`);
+      return;
+    }
+    first = false;
+    const reply = echoReply(pod, client, text);
+    conn.write(reply === undefined ? chunk : `${reply}\n`);
+  });
+}
+
+/**
+ * Serves TCP on an inherited socket. With `tls`, a connection that opens with a TLS handshake
+ * record (0x16) is answered over TLS, any other as plain TCP: the API server speaks TLS, while a
+ * plain probe of its port still learns who answers.
+ */
+function serveTcp(fd: number, pod: string, tls?: AgentSpec['tls']): Promise<void> {
+  const context = tls ? createSecureContext({ cert: tls.cert, key: tls.key }) : undefined;
   return new Promise((resolve) => {
     const server = createServer((conn: Socket) => {
+      const client = conn.remoteAddress ?? '';
+      if (!context) {
+        answer(conn, pod, client);
+        return;
+      }
       conn.on('error', () => undefined);
-      let first = true;
-      conn.on('data', (chunk: Buffer) => {
-        const text = chunk.toString('latin1');
-        const client = conn.remoteAddress ?? '';
-        if (first && /^[A-Z]+ \S+ HTTP\/1\.[01]\r?\n/.test(text)) {
-          const forwardedFor = /\r\nx-forwarded-for:\s*([^\r\n]*)/i.exec(text)?.[1];
-          const body = `${JSON.stringify({ pod, client, port: conn.localPort, ...(forwardedFor ? { forwardedFor } : {}) })}\n`;
-          conn.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-kwire-pod: ${pod}\r\ncontent-length: ${String(Buffer.byteLength(body))}\r\nconnection: close\r\n\r\n${body}`);
-          return;
-        }
-        first = false;
-        const reply = echoReply(pod, client, text);
-        conn.write(reply === undefined ? chunk : `${reply}\n`);
+      conn.once('data', (chunk: Buffer) => {
+        conn.pause();
+        // A stream over the socket, replaying the first chunk: TLS reads it through the stream API.
+        const replay = new Duplex({
+          read: () => conn.resume(),
+          write: (c: Buffer, _e, cb) => conn.write(c, cb),
+          final: (cb) => {
+            conn.end();
+            cb();
+          },
+          destroy: (err, cb) => {
+            conn.destroy();
+            cb(err);
+          },
+        });
+        replay.push(chunk);
+        conn.on('data', (more: Buffer) => {
+          if (!replay.push(more)) conn.pause();
+        });
+        conn.on('end', () => replay.push(null));
+        if (chunk[0] === 0x16) answer(new TLSSocket(replay, { isServer: true, secureContext: context }), pod, client);
+        else answer(replay, pod, client);
       });
     });
     server.on('error', (e) => process.stderr.write(`${pod}: ${e.message}\n`));
@@ -100,7 +143,7 @@ async function main(): Promise<void> {
         serveDnsTcp(server, () => records);
         started.push(new Promise((resolve) => server.listen({ fd }, resolve)));
       }
-    } else started.push(s.protocol === 'tcp' ? serveTcp(fd, s.pod) : serveUdp(fd, s.pod));
+    } else started.push(s.protocol === 'tcp' ? serveTcp(fd, s.pod, s.role === 'tls' ? spec.tls : undefined) : serveUdp(fd, s.pod));
   });
   await Promise.all(started);
   process.stdout.write('ready\n');

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../api/problems.js';
 import type { Connection, Dataplane, Probed } from '../model/dataplane.js';
 import type { NetworkState, NodeState } from '../model/types.js';
-import type { Http01Responder, ProxyLimits, TlsSecret } from '../proxy/index.js';
+import { makeDefaultCertificate, type Http01Responder, type PemPair, type ProxyLimits, type TlsSecret } from '../proxy/index.js';
 import { binderArgv, type SocketSpec } from './binder.js';
 import { planRouter, renderBird, renderFrr, speakerSessions, type RouterPlan } from './bgp.js';
 import { controllerPods, ControllerProxies } from './controllers.js';
@@ -215,7 +215,8 @@ function podAgentSockets(state: NetworkState, node: NodeState, names: ClusterNam
       for (const p of slice.ports) {
         if (p.protocol === 'SCTP' || sockets.some((s) => s.pod === `node/${node.name}` && s.port === p.port)) continue;
         const protocol = p.protocol === 'TCP' ? 'tcp' : 'udp';
-        sockets.push({ pod: `node/${node.name}`, protocol, port: p.port, role: 'echo' });
+        const apiserver = slice.namespace === 'default' && slice.service === 'kubernetes' && protocol === 'tcp';
+        sockets.push({ pod: `node/${node.name}`, protocol, port: p.port, role: apiserver ? 'tls' : 'echo' });
         specs.push({ netns: names.node(node.name), protocol, port: p.port, listen: protocol === 'tcp' });
       }
     }
@@ -257,6 +258,7 @@ class Plane implements LinuxPlane {
   private readonly speakers = new Map<string, Speaker>();
   private readonly linksDown = new Set<string>();
   private bgpReason: string | undefined;
+  private apiserverCertificate: PemPair | undefined;
 
   constructor(state: NetworkState, private readonly opts: LinuxUpOptions) {
     this.current = state;
@@ -428,7 +430,9 @@ class Plane implements LinuxPlane {
     const wanted = new Map<string, { netns: string; specs: SocketSpec[]; spec: AgentSpec }>();
     for (const node of this.current.nodes) {
       const w = podAgentSockets(this.current, node, this.names, skip);
-      if (w.specs.length > 0) wanted.set(`node-${node.name}`, { netns: this.names.node(node.name), specs: w.specs, spec: { sockets: w.sockets, records: recordsFile } });
+      if (w.specs.length === 0) continue;
+      const tls = w.sockets.some((s) => s.role === 'tls') ? (this.apiserverCertificate ??= await makeDefaultCertificate()) : undefined;
+      wanted.set(`node-${node.name}`, { netns: this.names.node(node.name), specs: w.specs, spec: { sockets: w.sockets, records: recordsFile, ...(tls ? { tls } : {}) } });
     }
     const ext = this.names.external;
     wanted.set('external', { netns: ext, specs: [{ netns: ext, protocol: 'udp', port: 53, listen: false }, { netns: ext, protocol: 'tcp', port: 53, listen: true }], spec: { sockets: [{ pod: 'external/dns', protocol: 'udp', port: 53, role: 'dns' }, { pod: 'external/dns', protocol: 'tcp', port: 53, role: 'dns' }], records: outsideFile } });

@@ -8,8 +8,13 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAnswer, encodeQuery, linuxDown, linuxUp, RR, type LinuxPlane } from '../../src/linux/index.js';
 import type { NetworkState, ServiceState } from '../../src/model/types.js';
-import { EXTERNAL_CLIENT_IP } from '../../src/sim/trace/index.js';
+import { EXTERNAL_CLIENT_IP } from '../../src/model/dataplane.js';
 import { deployment, docs, service, stateOf, textTracer } from '../support/state.js';
+import { connectionOf } from '../../src/cli/trace/index.js';
+import { compileNetwork } from '../../src/controllers/index.js';
+import { disagreement } from '../../src/model/agreement.js';
+import { plainState } from '../../src/model/state.js';
+import { createTracer } from '../../src/sim/trace/index.js';
 import { agentDir, privilegedSkipReason } from './support.js';
 
 const skip = privilegedSkipReason();
@@ -110,6 +115,37 @@ function manifests(soloSelector = 'solo'): string {
     const answer = decodeAnswer(Buffer.from((found?.reply ?? '').slice(4), 'base64'));
     expect(answer).toMatchObject({ rcode: 0, a: [svc('web').clusterIP] });
     expect(decodeAnswer(Buffer.from((missing?.reply ?? '').slice(4), 'base64')).rcode).toBe(3);
+  });
+
+  it('agrees with trace where the planes used to differ: the API server, ClusterIPs and pod IPs from outside, a dropped DNS query', async () => {
+    const client = podOf('client')[0] ?? '';
+    const web = state.pods.find((p) => p.labels.app === 'web');
+    const asked = [
+      connectionOf(`pod/${client}`, 'https://kubernetes.default/version'),
+      connectionOf(`pod/${client}`, 'kubernetes.default.svc.cluster.local:443'),
+      connectionOf('external', `${svc('web').clusterIP}:80`),
+      connectionOf('external', `${web?.ip ?? ''}:8080`),
+      connectionOf('external', 'svc/default/web:80'),
+    ];
+    const seen = await plane.probe(asked, 800);
+    const tracer = createTracer(state);
+    asked.forEach((c, i) => {
+      expect(disagreement(tracer.traceAll(c), seen[i] ?? { plane: 'linux', hops: [] }), JSON.stringify(c)).toBeUndefined();
+    });
+    expect(seen[0]).toMatchObject({ verdict: 'delivered', answeredBy: 'node/control-plane' });
+    expect(seen.slice(2).every((p) => p.failure !== undefined)).toBe(true);
+    const denyEgress = compileNetwork({ ...plainState(state), networkPolicies: [{ namespace: 'default', name: 'no-egress', spec: { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'] } }] });
+    await plane.apply(denyEgress);
+    try {
+      const dns = connectionOf(`pod/${client}`, 'web:80');
+      const [got] = await plane.probe([dns], 800);
+      expect(got?.failure).toBe('timeout');
+      const [trace] = createTracer(denyEgress).traceAll(dns);
+      expect(trace?.hops.find((h) => h.component === 'dns')?.verdict).toBe('deny');
+      expect(disagreement(createTracer(denyEgress).traceAll(dns), got ?? { plane: 'linux', hops: [] })).toBeUndefined();
+    } finally {
+      await plane.apply(state);
+    }
   });
 
   it('an edit is applied without touching the pods: a Service re-pointed at other pods', async () => {
