@@ -18,6 +18,7 @@ import { controllerPods, ControllerProxies } from './controllers.js';
 import { killRecorded, startDaemon, stopDaemon, type Daemon } from './daemons.js';
 import { buildDnsRecords, buildOutsideRecords, resolvConf } from '../model/dns-records.js';
 import type { AgentSocket, AgentSpec } from './echo-agent.js';
+import { renderHostPorts } from './hostports.js';
 import { renderKubeProxy } from './kube-proxy.js';
 import { addressChanges, planAddresses, type AddressPlan } from './metallb.js';
 import { clusterNames, clusterRuntimeDir, nodeUplinkName, type ClusterNames } from './names.js';
@@ -348,7 +349,7 @@ class Plane implements LinuxPlane {
     await Promise.all(
       state.nodes.map(async (node) => {
         const netns = this.names.node(node.name);
-        const proxy = renderKubeProxy(state, node);
+        const proxy = renderKubeProxy(state, node) + renderHostPorts(state, node);
         const next = renderNetpol(state, state.policies, node);
         let script = this.kubeProxy.get(node.name) === proxy ? '' : proxy;
         script += netpolUpdateScript(this.netpol.get(node.name), next);

@@ -4,7 +4,8 @@
  * node), and which source address the destination then sees (kube-proxy masquerades to the entry
  * node under `externalTrafficPolicy: Cluster` and keeps the client's under `Local`).
  */
-import type { NetworkState, NodeState, ServiceState } from './types.js';
+import type { Protocol } from '../api/types.js';
+import type { NetworkState, NodeState, PodState, ServiceState } from './types.js';
 
 /** The nodes that can take a connection to a LoadBalancer or external IP of a Service. */
 export interface EntryNodes {
@@ -26,22 +27,47 @@ export function entryNodes(state: NetworkState, svc: ServiceState, ip: string): 
   return { mode: 'provider', nodes: own ? [own.name] : [] };
 }
 
+/**
+ * The pod that binds `port` on a node's own address with a `hostPort` (the CNI's portmap DNAT, as
+ * minikube's ingress addon binds 80 and 443), if one does. The client's address is kept.
+ */
+export function hostPortPod(state: NetworkState, node: NodeState, port: number, protocol: Protocol): { readonly pod: PodState; readonly containerPort: number } | undefined {
+  for (const pod of state.pods) {
+    if (pod.node !== node.name || pod.ip === '' || pod.hostNetwork) continue;
+    const p = pod.ports.find((x) => x.hostPort === port && x.protocol === protocol);
+    if (p) return { pod, containerPort: p.containerPort };
+  }
+  return undefined;
+}
+
 /** The source address the destination sees once kube-proxy on `entry` forwarded an outside client's connection. */
 export function seenSource(svc: ServiceState, clientIP: string, entry: NodeState): string {
   return svc.externalTrafficPolicy === 'Local' ? clientIP : entry.ip;
 }
 
+/** How an outside client's request reaches an ingress controller, and who the controller sees. */
+export interface ControllerEntry {
+  readonly service: ServiceState;
+  readonly node: NodeState;
+  /** The client address the controller sees for an outside client at `clientIP`. */
+  readonly seen: (clientIP: string) => string;
+}
+
 /**
  * Where an outside client's request to an ingress controller enters (its LoadBalancer address,
- * else its NodePort on the node of its pod), as the outside world's DNS points clients there.
+ * else its host port or NodePort on the node of its pod), as the outside world's DNS points
+ * clients there: a host port keeps the client's address, kube-proxy's paths follow the traffic policy.
  */
-export function controllerEntry(state: NetworkState, controller: string): { readonly service: ServiceState; readonly node: NodeState } | undefined {
+export function controllerEntry(state: NetworkState, controller: string): ControllerEntry | undefined {
   const service = state.services.find((s) => s.addon && s.labels['app.kubernetes.io/instance'] === controller && s.type !== 'ClusterIP');
   if (!service) return undefined;
   const lbIP = service.loadBalancerIngress[0]?.ip;
+  const pod = state.pods.find((p) => p.addon && p.labels['app.kubernetes.io/instance'] === controller);
   let nodeName: string | undefined;
   if (lbIP) nodeName = entryNodes(state, service, lbIP).nodes[0];
-  else if (service.type !== 'LoadBalancer') nodeName = state.pods.find((p) => p.addon && p.labels['app.kubernetes.io/instance'] === controller)?.node;
+  else if (service.type !== 'LoadBalancer') nodeName = pod?.node;
   const node = state.nodes.find((n) => n.name === nodeName);
-  return node ? { service, node } : undefined;
+  if (!node) return undefined;
+  const hostPort = !lbIP && pod?.ports.some((p) => p.hostPort === 80);
+  return { service, node, seen: (client) => (hostPort ? client : seenSource(service, client, node)) };
 }

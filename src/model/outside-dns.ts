@@ -36,6 +36,7 @@ export function controllerAddress(state: NetworkState, controller: string, port:
   const pod = state.pods.find((p) => p.addon && p.labels['app.kubernetes.io/instance'] === controller);
   const nodeIP = state.nodes.find((n) => n.name === pod?.node)?.ip;
   if (!nodeIP) return undefined;
+  if (pod?.ports.some((p) => p.hostPort === port && p.protocol === 'TCP')) return { ip: nodeIP, how: `no LoadBalancer address; the controller binds host port ${String(port)} on its node` };
   const np = ctrl.ports.find((p) => p.port === port)?.nodePort;
   return { ip: nodeIP, ...(np === undefined ? {} : { port: np }), how: `no LoadBalancer address, so a node of the controller${np ? ` and its NodePort ${np}` : ''}` };
 }

@@ -7,7 +7,7 @@ import { type IngressRouting, type BackendDecision } from '../model/routing/inde
 import { evaluateConnection, type CompiledPolicies, type ConnectionVerdict, type DirectionVerdict } from '../model/policy/index.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate } from '../model/endpoints.js';
 import { EXTERNAL_CLIENT_IP } from '../model/dataplane.js';
-import { controllerEntry, seenSource } from '../model/entry.js';
+import { controllerEntry } from '../model/entry.js';
 import type { NetworkState, PodState, ServiceState } from '../model/types.js';
 import { podKey, type PodPortTable } from './echo.js';
 
@@ -102,8 +102,7 @@ export class Snapshot {
     const entry = this.entries.get(controller);
     if (!entry) return socketAddress;
     // On loopback, a local client stands for the outside world's default client.
-    const client = socketAddress.startsWith('127.') ? EXTERNAL_CLIENT_IP : socketAddress;
-    return seenSource(entry.service, client, entry.node);
+    return entry.seen(socketAddress.startsWith('127.') ? EXTERNAL_CLIENT_IP : socketAddress);
   }
 
   /** The controller of a name, if the state still installs it. */

@@ -110,7 +110,7 @@ const views: KindView[] = [
         namespace: '',
         name: n.name,
         labels: n.labels,
-        cells: [n.name, 'Ready', n.controlPlane ? 'control-plane' : '<none>', n.ip, n.podCIDR],
+        cells: [n.name, n.ready ? 'Ready' : 'NotReady', n.controlPlane ? 'control-plane' : '<none>', n.ip, n.podCIDR],
         wide: [n.labels['topology.kubernetes.io/zone'] ?? '<none>'],
         object: () => nodeObject(n),
       })),

@@ -251,3 +251,15 @@ describe('trace agrees with the kernel', () => {
     expect(one.destination?.possible).toEqual([...pods].map((p) => `default/${p ?? ''}`).sort());
   });
 });
+
+describe('host ports', () => {
+  it("minikube: the outside world reaches ingress-nginx on its node's port 80 (hostPort), the client's address kept", () => {
+    const ing = JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web' }, spec: { rules: [{ host: 'app.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } });
+    const state = stateOf(docs(base, ing), { profile: 'minikube' });
+    const t = textTracer(state).trace('external', 'http://app.example.com/');
+    expect(hop(t, 'dns')[0]?.action).toBe('app.example.com → 172.18.0.2');
+    expect(hop(t, 'node')[0]?.action).toMatch(/^host port 172\.18\.0\.2:80 → DNAT 10\.244\.0\.\d+:80 \(ingress-nginx\/ingress-nginx-controller-/);
+    expect(t.verdict).toBe('delivered');
+    expect(t.destination?.client).toBe('203.0.113.100');
+  });
+});

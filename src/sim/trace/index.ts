@@ -7,7 +7,7 @@
  */
 import type { Protocol } from '../../api/types.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate, type Entry } from '../../model/endpoints.js';
-import { entryNodes, seenSource } from '../../model/entry.js';
+import { entryNodes, hostPortPod, seenSource } from '../../model/entry.js';
 import { ipSetContains, isIp, parseIp } from '../../model/ip.js';
 import { EXTERNAL_CLIENT_IP, workloadPod, type Connection, type ConnectionSource, type ConnectionTarget, type PodTarget, type Trace, type TraceDestination } from '../../model/dataplane.js';
 import type { NetworkState, NodeState, PodState, ServiceState } from '../../model/types.js';
@@ -219,6 +219,11 @@ function landInside(ctx: Ctx, walk: Walk, src: Source & { kind: 'pod' | 'node' }
   }
   const pod = ctx.podsByIp.get(ip);
   if (pod) return { ep: { ip, port, node: pod.node, pod }, seen };
+  const bound = node ? hostPortPod(ctx.state, node, port, protocol) : undefined;
+  if (bound) {
+    walk.add({ component: 'node', node: node?.name, action: `host port ${ip}:${port} → DNAT ${bound.pod.ip}:${bound.containerPort} (${bound.pod.namespace}/${bound.pod.name})`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: bound.pod.namespace, name: bound.pod.name, field: 'spec.containers[].ports[].hostPort' }], detail: "the CNI's portmap binds the pod's hostPort on its node's address" });
+    return { ep: { ip: bound.pod.ip, port: bound.containerPort, node: bound.pod.node, pod: bound.pod }, seen };
+  }
   if (node) return { ep: { ip, port, node: node.name }, seen };
   if (src.kind === 'pod') {
     const v = judge(ctx, walk, src.pod, ip, protocol, port);
@@ -274,6 +279,11 @@ function landOutside(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number
   } else {
     if (stopped(ctx, walk, entryNode, `nothing answers on ${ip}`)) return { seen, end: walk.end('no-route', { destination: { ip, port } }) };
     target = ctx.state.services.find((s) => s.type !== 'ClusterIP' && s.ports.some((p) => p.nodePort === port && p.protocol === protocol));
+    const bound = !target && node ? hostPortPod(ctx.state, node, port, protocol) : undefined;
+    if (bound) {
+      walk.add({ component: 'node', node: node?.name, action: `host port ${ip}:${port} → DNAT ${bound.pod.ip}:${bound.containerPort} (${bound.pod.namespace}/${bound.pod.name})`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: bound.pod.namespace, name: bound.pod.name, field: 'spec.containers[].ports[].hostPort' }], detail: "the CNI's portmap binds the pod's hostPort on its node's address; the client's address is kept" });
+      return { ep: { ip: bound.pod.ip, port: bound.containerPort, node: bound.pod.node, pod: bound.pod }, seen: clientIP };
+    }
     if (!target) {
       walk.add({ component: 'node', node: entryNode, action: `nothing listens on ${ip}:${port}`, verdict: 'no-route', detail: `no Service has NodePort ${port}/${protocol}` });
       return { seen, end: walk.end('no-route', { destination: { ip, port } }) };
