@@ -1,8 +1,8 @@
 /**
- * The Kubernetes docs' Ingress examples (../shared/conformance/ingress-docs) and the course's two
- * Ingresses (../shared/conformance/course), routed as data through the compiled routes.
+ * The Kubernetes docs' Ingress examples (conformance/ingress-docs) and the course's two Ingresses
+ * (conformance/course), routed as data through the compiled routes.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileRoutes, lintIngresses } from '../src/controllers/ingress/index.js';
@@ -15,9 +15,9 @@ import {
   ingressState,
   serviceStatus,
 } from './support/ingress-state.js';
+import { conformancePath } from './support/conformance.js';
 
-const SHARED = join(import.meta.dirname, '..', '..', 'shared', 'conformance');
-const DOCS = join(SHARED, 'ingress-docs');
+const DOCS = conformancePath('ingress-docs');
 
 interface DocsCase {
   request: { host: string | null; path: string; method: string; scheme: 'http' | 'https' };
@@ -28,7 +28,7 @@ function statusOf(state: NetworkState, decision: RouteDecision): number {
   return decision.kind === 'answer' ? decision.status : serviceStatus(state, decision.service);
 }
 
-const scenarios = existsSync(DOCS) ? readdirSync(DOCS).sort() : [];
+const scenarios = readdirSync(DOCS).sort();
 
 describe('ingress-docs conformance (spec flavour)', () => {
   it('finds the 24 scenarios', () => {
@@ -71,7 +71,7 @@ interface CourseCase {
   };
 }
 
-const course = JSON.parse(readFileSync(join(SHARED, 'course', 'expected.json'), 'utf8')) as {
+const course = JSON.parse(readFileSync(conformancePath('course', 'expected.json'), 'utf8')) as {
   requests: CourseCase[];
 };
 

@@ -622,6 +622,12 @@ class Plane implements LinuxPlane {
     const removed = [...this.pods.values()].filter((p) => wanted.get(p.key)?.pod.ip !== p.pod.ip || wanted.get(p.key)?.pod.node !== p.pod.node);
     const added = [...wanted.values()].filter((p) => this.pods.get(p.key)?.pod.ip !== p.pod.ip || this.pods.get(p.key)?.pod.node !== p.pod.node);
     if (removed.length > 0) {
+      // A process inside a pod's namespace keeps it (and its veth) alive after `netns del`: stop them first.
+      const gone = new Set(removed.map((p) => p.key));
+      if (this.controllers?.pods.some((p) => gone.has(`${p.namespace}/${p.name}`))) {
+        await this.controllers.stop();
+        this.controllers = undefined;
+      }
       for (const p of removed) {
         const agent = this.agents.get(`node-${p.pod.node}`);
         if (agent) {
@@ -630,6 +636,11 @@ class Plane implements LinuxPlane {
         }
         this.pods.delete(p.key);
       }
+      // The veth goes with its namespace only asynchronously: delete it first, so that a pod coming
+      // back under the same name (a new address) finds its veth name free.
+      const byNode = new Map<string, string[]>();
+      for (const p of removed) byNode.set(p.nodeNetns, [...(byNode.get(p.nodeNetns) ?? []), `link del ${p.veth}`]);
+      await Promise.all([...byNode].map(([netns, lines]) => ipBatch(netns, lines).catch(() => undefined)));
       await deleteNetns(removed.map((p) => p.netns));
     }
     if (added.length > 0) {

@@ -11,6 +11,7 @@ import { connect as tlsConnect } from 'node:tls';
 import { buildDnsRecords, recordsOf } from '../model/dns-records.js';
 import { EXTERNAL_CLIENT_IP, workloadPod, type Connection, type Dataplane, type Hop, type Probed } from '../model/dataplane.js';
 import { chooseEndpoint, selectEndpoints, servicePort } from '../model/endpoints.js';
+import { isIp } from '../model/ip.js';
 import { controllerAddress, outsideAddress } from '../model/outside-dns.js';
 import { evaluateConnection } from '../model/policy/index.js';
 import type { NetworkState, PodState } from '../model/types.js';
@@ -111,7 +112,7 @@ export function l7Plane(cluster: RunningCluster, timeoutMs = 10_000): Dataplane 
     if (clientIp && clientIp !== EXTERNAL_CLIENT_IP) return { plane: 'l7', skipped: `the L7 plane's clients come from loopback, standing for ${EXTERNAL_CLIENT_IP} only`, hops: [] };
     const hops: Hop[] = [{ component: 'client', action: `from ${EXTERNAL_CLIENT_IP} (loopback)`, verdict: 'info', refs: [], detail: '' }];
     const override = c.resolve?.find((r) => r.name === url.host && (r.port === undefined || r.port === url.port));
-    const answer = override ? { ip: override.address } : outsideAddress(state, url.host, url.port);
+    const answer = override ? { ip: override.address } : isIp(url.host) ? { ip: url.host } : outsideAddress(state, url.host, url.port);
     if (!answer) {
       hops.push({ component: 'dns', action: `${url.host}: NXDOMAIN`, verdict: 'no-route', refs: [], detail: "the outside world's DNS knows only the Ingress hosts" });
       return { plane: 'l7', failure: 'nxdomain', hops };

@@ -13,7 +13,6 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const SHARED = join(ROOT, '..', 'shared', 'conformance');
 
 /** The state of YAML texts. */
 export function stateOf(texts: readonly string[], opts: BuildOptions = {}): NetworkState {

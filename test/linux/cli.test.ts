@@ -137,7 +137,7 @@ describe.skipIf(reason !== undefined)('kwire up --dataplane linux, exec, down', 
     await new Promise((r) => setTimeout(r, 150));
     process.kill(-(child.pid ?? 0), 'SIGINT');
     expect(await exited(child)).toBe(130);
-    expect(err).not.toMatch(/internal error|    at /);
+    expect(err).not.toMatch(/internal error| {4}at /);
     expect(namespaces()).toEqual([]);
   });
 

@@ -52,6 +52,7 @@ const MANIFESTS = docs(
   service('web', { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] }),
 );
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the JSON's shape
 function json<T>(argv: string[]): T {
   return JSON.parse(execFileSync(argv[0] ?? '', argv.slice(1), { encoding: 'utf8' })) as T;
 }

@@ -1,6 +1,8 @@
 /**
  * Test support: manifests (as YAML text) → store → NetworkState, the way the CLI builds it.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildNetworkState, type BuildOptions } from '../../src/controllers/index.js';
 import type { NetworkState } from '../../src/model/types.js';
 import { storeFromTexts, type Store } from '../../src/store/index.js';
@@ -11,6 +13,15 @@ import { createTracer, type Trace } from '../../src/sim/trace/index.js';
 /** Builds the state of some YAML; throws when loading reported an error. */
 export function stateOf(yaml: string, opts: BuildOptions = {}): NetworkState {
   const store = storeFromTexts([{ file: 'test.yaml', text: yaml }]);
+  const errors = store.problems.filter((p) => p.severity === 'error');
+  if (errors.length) throw new Error(errors.map((e) => e.message).join('\n'));
+  return buildNetworkState({ objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf }, opts);
+}
+
+/** Builds the state of a folder's manifests (`*.yaml`, `*.yml`, `*.json`, by name) as `-f DIR` does. */
+export function stateOfDir(dir: string, opts: BuildOptions = {}): NetworkState {
+  const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f)).sort();
+  const store = storeFromTexts(files.map((f) => ({ file: join(dir, f), text: readFileSync(join(dir, f), 'utf8') })));
   const errors = store.problems.filter((p) => p.severity === 'error');
   if (errors.length) throw new Error(errors.map((e) => e.message).join('\n'));
   return buildNetworkState({ objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf }, opts);
