@@ -347,7 +347,9 @@ async function runLinux(state: NetworkState, running: Running, env: UpEnvironmen
     return `${next.pods.length} pods; ${JSON.stringify(report)}`;
   };
   const control = await serveControl(join(plane.dir, 'control.sock'), controlHandler(running, apply, record));
-  const ready = `ready linux cluster ${cluster}: ${state.nodes.length} nodes, ${state.pods.length} pods in namespaces ${plane.names.prefix}* (${String(plane.timings.total ?? 0)} ms); try: kwire exec POD -- curl http://SERVICE.NAMESPACE`;
+  const host = state.ingresses.flatMap((i) => (i.spec.rules ?? []).map((r) => r.host)).find((h) => h !== undefined && !h.startsWith('*'));
+  const hints = [...(host ? [`kwire exec external -- curl http://${host}/`] : []), 'kwire exec POD -- curl http://SERVICE.NAMESPACE', ...(state.metallb?.config.bgpPeers.length ? ["kwire exec router -- vtysh -c 'show ip bgp'"] : [])];
+  const ready = `ready linux cluster ${cluster}: ${state.nodes.length} nodes, ${state.pods.length} pods in namespaces ${plane.names.prefix}* (${String(plane.timings.total ?? 0)} ms); try: ${hints.join(', ')}`;
   io.out(ready);
   env.notifyParent?.({ ready });
   const edits = followEdits(running, apply);
