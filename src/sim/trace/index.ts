@@ -180,6 +180,13 @@ interface Landing {
   readonly backend?: TraceDestination['backend'];
   /** What NetworkPolicy sees as the source at the destination. */
   readonly seen: PodState | string;
+  /** The source address the destination's socket sees, when masquerade makes it differ from `seen`. */
+  readonly client?: string;
+  /**
+   * What the destination's ingress rules see, when it differs from `seen` (the egress source): a
+   * connection masqueraded on the source's node reaches a pod on another node from that node's address.
+   */
+  readonly ingressFrom?: string;
   readonly sourceNote?: string;
   readonly end?: Trace;
 }
@@ -200,7 +207,7 @@ function landInside(ctx: Ctx, walk: Walk, src: Source & { kind: 'pod' | 'node' }
     let svcPort: number | string = port;
     if (!svc && lb) {
       if (outsideSourceRanges(ctx, walk, lb, clientIP, fromNode)) return { seen, end: walk.end('denied', { destination: { ip, port } }) };
-      via = 'LoadBalancer IP from inside the cluster (kube-proxy short-circuits it like a ClusterIP)';
+      via = lb.externalTrafficPolicy === 'Cluster' ? 'LoadBalancer IP from inside the cluster (kube-proxy short-circuits it, masquerading: externalTrafficPolicy Cluster)' : 'LoadBalancer IP from inside the cluster (kube-proxy short-circuits pod traffic to every endpoint)';
     } else if (!svc && !lb) {
       target = ctx.state.services.find((s) => s.type !== 'ClusterIP' && s.ports.some((p) => p.nodePort === port && p.protocol === protocol));
       if (!target) {
@@ -214,8 +221,20 @@ function landInside(ctx: Ctx, walk: Walk, src: Source & { kind: 'pod' | 'node' }
     const r = proxyHop(ctx, walk, target, svcPort, protocol, { kind: 'cluster', fromNode }, clientIP, connKey, via);
     const backend = { service: { namespace: target.namespace, name: target.name, port: r.svcPort } };
     if (!r.ep) return { seen, backend, end: walk.end('no-route', { destination: { backend, ip, port } }) };
-    const masq = src.kind === 'node' ? `source masqueraded to node IP ${clientIP}` : undefined;
-    return { ep: r.ep, backend, seen, ...(masq ? { sourceNote: masq } : {}) };
+    if (src.kind === 'node') return { ep: r.ep, backend, seen, sourceNote: `source masqueraded to node IP ${clientIP}` };
+    const podNode = ctx.nodeByName.get(src.pod.node)?.ip;
+    // Through a LoadBalancer address under externalTrafficPolicy Cluster, kube-proxy's external chain
+    // masquerades pod traffic too (to the pod's node): a pod on another node sees, and its ingress
+    // rules judge, that node's address; on the same node the forward path judged it before the SNAT.
+    if (!svc && lb && lb.externalTrafficPolicy === 'Cluster' && podNode) {
+      const remote = r.ep.node !== src.pod.node;
+      return { ep: r.ep, backend, seen, client: podNode, ...(remote ? { ingressFrom: podNode, sourceNote: `source masqueraded to node IP ${podNode}` } : {}) };
+    }
+    // Hairpin: a pod sent to its own Service's address and got itself; kube-proxy masquerades the
+    // connection (to its node's address) so the reply comes back through the node. Policies judged
+    // it in the forward path, before the masquerade, as the pod itself.
+    const hairpin = r.ep.pod === src.pod ? podNode : undefined;
+    return { ep: r.ep, backend, seen, ...(hairpin ? { client: hairpin } : {}) };
   }
   const pod = ctx.podsByIp.get(ip);
   if (pod) return { ep: { ip, port, node: pod.node, pod }, seen };
@@ -296,7 +315,11 @@ function landOutside(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number
   if (!r.ep) return { seen, backend, end: walk.end('no-route', { destination: { backend, ip, port } }) };
   const entry = ctx.nodeByName.get(entryNode);
   const seenIP = entry ? seenSource(target, clientIP, entry) : clientIP;
-  return { ep: r.ep, backend, seen: seenIP, sourceNote: seenIP === clientIP ? `externalTrafficPolicy ${target.externalTrafficPolicy}: client IP ${clientIP} kept` : `externalTrafficPolicy Cluster: source masqueraded to node IP ${seenIP}` };
+  if (seenIP === clientIP) return { ep: r.ep, backend, seen: clientIP, sourceNote: `externalTrafficPolicy ${target.externalTrafficPolicy}: client IP ${clientIP} kept` };
+  // The masquerade happens as the packet leaves the entry node: an endpoint on another node is
+  // judged from the entry node's address, one on the entry node (forwarded before the SNAT) from the client's.
+  if (r.ep.node === entryNode) return { ep: r.ep, backend, seen: clientIP, client: seenIP, sourceNote: `externalTrafficPolicy Cluster: the endpoint is on the entry node, so its policies see ${clientIP} before the masquerade to ${seenIP}` };
+  return { ep: r.ep, backend, seen: seenIP, sourceNote: `externalTrafficPolicy Cluster: source masqueraded to node IP ${seenIP}` };
 }
 
 /** Delivers a connection from a source to an IP:port; handles Services, nodes, LB IPs and pods. */
@@ -321,15 +344,28 @@ function deliver(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number, pr
     return walk.end('delivered', { destination: { ...(node ? { node: node.name } : {}), ip: ep.ip, port: ep.port, client: typeof landing.seen === 'string' ? landing.seen : landing.seen.ip, ...(backend ? { backend } : {}) } });
   }
   if (stopped(ctx, walk, pod.node, `pod ${pod.namespace}/${pod.name} does not answer`)) return walk.end('no-route', { destination: { pod: podTarget(pod), port: ep.port, ...(backend ? { backend } : {}) } });
-  const v = judge(ctx, walk, landing.seen, pod, protocol, ep.port, landing.sourceNote);
+  if (src.kind === 'pod' && src.pod === pod && !backend) {
+    walk.add({ component: 'networkpolicy', node: pod.node, action: `${pod.namespace}/${pod.name} to its own address: not filtered`, verdict: 'pass', detail: "the connection never leaves the pod's network namespace, so no NetworkPolicy sees it" });
+    return delivered(walk, pod, protocol, ep.port, pod.ip, backend);
+  }
+  if (src.kind === 'node' && pod.node === src.node.name && typeof landing.seen === 'string') {
+    walk.add({ component: 'networkpolicy', node: pod.node, action: `from node ${src.node.name} to its own pod: not filtered`, verdict: 'pass', detail: 'traffic from the node where a pod runs is always allowed (it never crosses the forward path NetworkPolicy filters)' });
+    return delivered(walk, pod, protocol, ep.port, landing.client ?? landing.seen, backend);
+  }
+  const v = judge(ctx, walk, landing.seen, pod, protocol, ep.port, landing.sourceNote, landing.ingressFrom ? { ingressFrom: landing.ingressFrom } : {});
   if (!v.allowed) return walk.end('denied', { destination: { pod: podTarget(pod), port: ep.port, ...(backend ? { backend } : {}) }, ...(v.hint ? { hint: v.hint } : {}) });
   if (http && pod.addon && ctx.state.cluster.ingressControllers.some((c) => c.name === pod.labels['app.kubernetes.io/instance'])) {
-    const seenIP = typeof landing.seen === 'string' ? landing.seen : landing.seen.ip;
+    const seenIP = landing.client ?? (typeof landing.seen === 'string' ? landing.seen : landing.seen.ip);
     return throughController(ctx, walk, pod, http, seenIP);
   }
-  const declared = pod.ports.some((p) => p.containerPort === ep.port && p.protocol === protocol);
-  walk.add({ component: 'pod', node: pod.node, action: `delivered to ${pod.namespace}/${pod.name} ${pod.ip}:${ep.port}/${protocol}`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: pod.namespace, name: pod.name }], detail: declared ? `container port ${ep.port}/${protocol} is declared` : `no container declares port ${ep.port}/${protocol}; the connection is refused unless the program listens anyway` });
-  return walk.end('delivered', { destination: { pod: podTarget(pod), port: ep.port, client: typeof landing.seen === 'string' ? landing.seen : landing.seen.ip, ...(backend ? { backend } : {}) } });
+  return delivered(walk, pod, protocol, ep.port, landing.client ?? (typeof landing.seen === 'string' ? landing.seen : landing.seen.ip), backend);
+}
+
+/** The last hop: the pod's program gets the connection. */
+function delivered(walk: Walk, pod: PodState, protocol: Protocol, port: number, client: string, backend: TraceDestination['backend']): Trace {
+  const declared = pod.ports.some((p) => p.containerPort === port && p.protocol === protocol);
+  walk.add({ component: 'pod', node: pod.node, action: `delivered to ${pod.namespace}/${pod.name} ${pod.ip}:${port}/${protocol}`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: pod.namespace, name: pod.name }], detail: declared ? `container port ${port}/${protocol} is declared` : `no container declares port ${port}/${protocol}; the connection is refused unless the program listens anyway` });
+  return walk.end('delivered', { destination: { pod: podTarget(pod), port, client, ...(backend ? { backend } : {}) } });
 }
 
 function serviceOf(ctx: Ctx, namespace: string, name: string): ServiceState {

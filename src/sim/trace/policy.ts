@@ -23,10 +23,12 @@ export interface HopVerdict {
  * Judges NetworkPolicy for one hop and adds its hops: one per isolated side, or only the denying
  * one with `quiet` (a DNS query is a hop of its own).
  */
-export function judge(ctx: Ctx, walk: Walk, src: PodState | string, dst: PodState | string, protocol: Protocol, port: number, sourceNote?: string, opts: { readonly quiet?: boolean } = {}): HopVerdict {
+export function judge(ctx: Ctx, walk: Walk, src: PodState | string, dst: PodState | string, protocol: Protocol, port: number, sourceNote?: string, opts: { readonly quiet?: boolean; readonly ingressFrom?: string } = {}): HopVerdict {
   const v = evaluateConnection(ctx.state.policies, src, dst, protocol, port);
+  // A masqueraded connection reaches the destination's node from another address than it left with.
+  const ingress = opts.ingressFrom === undefined ? v.ingress : evaluateConnection(ctx.state.policies, opts.ingressFrom, dst, protocol, port).ingress;
   let checked = false;
-  for (const d of [v.egress, v.ingress]) {
+  for (const d of [v.egress, ingress]) {
     if (!d.pod) continue;
     checked = true;
     if (opts.quiet && d.allowed) continue;
