@@ -7,7 +7,7 @@
  * Usage: node probe-agent.js PROBES.json → prints one JSON array of outcomes.
  */
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
-import { readFileSync } from 'node:fs';
+import { closeSync, readFileSync } from 'node:fs';
 import { isIP, Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { inheritedFds } from './binder.js';
@@ -210,7 +210,7 @@ async function runProbe(p: AgentProbe, fds: readonly number[]): Promise<ProbeOut
     const r = await resolveName(dns, host, p.resolver, deadline);
     dns.close();
     if (!r.ip) {
-      new Socket({ fd: main }).destroy();
+      closeSync(main);
       return { connected: false, error: r.error ?? 'nxdomain' };
     }
     host = r.ip;

@@ -5,6 +5,7 @@
  * node under `externalTrafficPolicy: Cluster` and keeps the client's under `Local`).
  */
 import type { Protocol } from '../api/types.js';
+import { formatIp, parseCidr } from './ip.js';
 import type { NetworkState, NodeState, PodState, ServiceState } from './types.js';
 
 /** The nodes that can take a connection to a LoadBalancer or external IP of a Service. */
@@ -40,9 +41,25 @@ export function hostPortPod(state: NetworkState, node: NodeState, port: number, 
   return undefined;
 }
 
-/** The source address the destination sees once kube-proxy on `entry` forwarded an outside client's connection. */
-export function seenSource(svc: ServiceState, clientIP: string, entry: NodeState): string {
-  return svc.externalTrafficPolicy === 'Local' ? clientIP : entry.ip;
+/**
+ * The address kube-proxy's masquerade gives a connection leaving `node` for an endpoint on
+ * `endpointNode`: the kernel picks an address of the interface the packet leaves by, else the
+ * first of another interface. Routed pods' veths have none, so it is the node's own address; with
+ * a bridge (`cni0`, the pod CIDR's first address) towards a pod on the same node it is the
+ * bridge's, and over the VXLAN overlay (`flannel.1`, the pod CIDR's network address) the device's.
+ */
+export function masqueradeAddress(state: NetworkState, node: NodeState, endpointNode: string | undefined): string {
+  const mode = state.cluster.cni.mode;
+  if (mode === 'routed') return node.ip;
+  const cidr = parseCidr(node.podCIDR);
+  if (!cidr) return node.ip;
+  if (endpointNode === node.name) return formatIp(cidr.family, cidr.range[0] + 1n);
+  return mode === 'vxlan' && endpointNode !== undefined && state.nodes.some((n) => n.name === endpointNode) ? formatIp(cidr.family, cidr.range[0]) : node.ip;
+}
+
+/** The source address the destination sees once kube-proxy on `entry` forwarded an outside client's connection to `endpointNode`. */
+export function seenSource(state: NetworkState, svc: ServiceState, clientIP: string, entry: NodeState, endpointNode: string | undefined): string {
+  return svc.externalTrafficPolicy === 'Local' ? clientIP : masqueradeAddress(state, entry, endpointNode);
 }
 
 /** How an outside client's request reaches an ingress controller, and who the controller sees. */
@@ -69,5 +86,5 @@ export function controllerEntry(state: NetworkState, controller: string): Contro
   const node = state.nodes.find((n) => n.name === nodeName);
   if (!node) return undefined;
   const hostPort = !lbIP && pod?.ports.some((p) => p.hostPort === 80);
-  return { service, node, seen: (client) => (hostPort ? client : seenSource(service, client, node)) };
+  return { service, node, seen: (client) => (hostPort ? client : seenSource(state, service, client, node, pod?.node)) };
 }

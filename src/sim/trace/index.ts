@@ -7,7 +7,7 @@
  */
 import type { Protocol } from '../../api/types.js';
 import { chooseEndpoint, selectEndpoints, servicePort, type Candidate, type Entry } from '../../model/endpoints.js';
-import { entryNodes, hostPortPod, seenSource } from '../../model/entry.js';
+import { entryNodes, hostPortPod, masqueradeAddress, seenSource } from '../../model/entry.js';
 import { ipSetContains, isIp, parseIp } from '../../model/ip.js';
 import { EXTERNAL_CLIENT_IP, workloadPod, type Connection, type ConnectionSource, type ConnectionTarget, type PodTarget, type Trace, type TraceDestination } from '../../model/dataplane.js';
 import type { NetworkState, NodeState, PodState, ServiceState } from '../../model/types.js';
@@ -221,8 +221,12 @@ function landInside(ctx: Ctx, walk: Walk, src: Source & { kind: 'pod' | 'node' }
     const r = proxyHop(ctx, walk, target, svcPort, protocol, { kind: 'cluster', fromNode }, clientIP, connKey, via);
     const backend = { service: { namespace: target.namespace, name: target.name, port: r.svcPort } };
     if (!r.ep) return { seen, backend, end: walk.end('no-route', { destination: { backend, ip, port } }) };
-    if (src.kind === 'node') return { ep: r.ep, backend, seen, sourceNote: `source masqueraded to node IP ${clientIP}` };
-    const podNode = ctx.nodeByName.get(src.pod.node)?.ip;
+    if (src.kind === 'node') {
+      const masq = masqueradeAddress(ctx.state, src.node, r.ep.node);
+      return { ep: r.ep, backend, seen: masq, ...(masq === clientIP ? {} : { client: masq }), sourceNote: `source masqueraded to ${masq}` };
+    }
+    const srcNode = ctx.nodeByName.get(src.pod.node);
+    const podNode = srcNode ? masqueradeAddress(ctx.state, srcNode, r.ep.node) : undefined;
     // Through a LoadBalancer address under externalTrafficPolicy Cluster, kube-proxy's external chain
     // masquerades pod traffic too (to the pod's node): a pod on another node sees, and its ingress
     // rules judge, that node's address; on the same node the forward path judged it before the SNAT.
@@ -314,7 +318,7 @@ function landOutside(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number
   const backend = { service: { namespace: target.namespace, name: target.name, port: r.svcPort } };
   if (!r.ep) return { seen, backend, end: walk.end('no-route', { destination: { backend, ip, port } }) };
   const entry = ctx.nodeByName.get(entryNode);
-  const seenIP = entry ? seenSource(target, clientIP, entry) : clientIP;
+  const seenIP = entry ? seenSource(ctx.state, target, clientIP, entry, r.ep.node) : clientIP;
   if (seenIP === clientIP) return { ep: r.ep, backend, seen: clientIP, sourceNote: `externalTrafficPolicy ${target.externalTrafficPolicy}: client IP ${clientIP} kept` };
   // The masquerade happens as the packet leaves the entry node: an endpoint on another node is
   // judged from the entry node's address, one on the entry node (forwarded before the SNAT) from the client's.
