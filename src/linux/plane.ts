@@ -10,7 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../api/problems.js';
 import type { Connection, Dataplane, Probed } from '../model/dataplane.js';
-import type { NetworkState, NodeState } from '../model/types.js';
+import { listeningPorts, type ListeningPort } from '../model/endpoints.js';
+import type { NetworkState, NodeState, PodState } from '../model/types.js';
 import { makeDefaultCertificate, type Http01Responder, type PemPair, type ProxyLimits, type TlsSecret } from '../proxy/index.js';
 import { binderArgv, type SocketSpec } from './binder.js';
 import { planRouter, renderBird, renderFrr, speakerSessions, type RouterPlan } from './bgp.js';
@@ -193,21 +194,17 @@ export async function linuxDown(clusterName: string, opts: LinuxDownOptions = {}
   return recordedRun || left.length > 0;
 }
 
-function podAgentSockets(state: NetworkState, node: NodeState, names: ClusterNames, skip: ReadonlySet<string>): { sockets: AgentSocket[]; specs: SocketSpec[] } {
+function podAgentSockets(state: NetworkState, node: NodeState, names: ClusterNames, skip: ReadonlySet<string>, listening: ReadonlyMap<PodState, readonly ListeningPort[]>): { sockets: AgentSocket[]; specs: SocketSpec[] } {
   const sockets: AgentSocket[] = [];
   const specs: SocketSpec[] = [];
   for (const pod of wiredPods(state)) {
     if (pod.node !== node.name || skip.has(`${pod.namespace}/${pod.name}`)) continue;
     const isDns = pod.namespace === 'kube-system' && pod.labels['k8s-app'] === 'kube-dns';
-    const seen = new Set<string>();
-    for (const port of pod.ports) {
+    for (const port of listening.get(pod) ?? []) {
       if (port.protocol === 'SCTP') continue;
       const protocol = port.protocol === 'TCP' ? 'tcp' : 'udp';
-      const key = `${protocol}/${String(port.containerPort)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      sockets.push({ pod: `${pod.namespace}/${pod.name}`, protocol, port: port.containerPort, role: isDns && port.containerPort === 53 ? 'dns' : 'echo' });
-      specs.push({ netns: names.pod(pod.namespace, pod.name), protocol, port: port.containerPort, listen: protocol === 'tcp' });
+      sockets.push({ pod: `${pod.namespace}/${pod.name}`, protocol, port: port.port, role: isDns && port.port === 53 ? 'dns' : 'echo' });
+      specs.push({ netns: names.pod(pod.namespace, pod.name), protocol, port: port.port, listen: protocol === 'tcp' });
     }
   }
   for (const slice of state.endpointSlices) {
@@ -429,8 +426,9 @@ class Plane implements LinuxPlane {
     if (reload) for (const a of this.agents.values()) a.daemon.child.kill('SIGHUP');
     const skip = new Set(this.opts.proxyEntry ? controllerPods(this.current).map((p) => `${p.namespace}/${p.name}`) : []);
     const wanted = new Map<string, { netns: string; specs: SocketSpec[]; spec: AgentSpec }>();
+    const listening = listeningPorts(this.current);
     for (const node of this.current.nodes) {
-      const w = podAgentSockets(this.current, node, this.names, skip);
+      const w = podAgentSockets(this.current, node, this.names, skip, listening);
       if (w.specs.length === 0) continue;
       const tls = w.sockets.some((s) => s.role === 'tls') ? (this.apiserverCertificate ??= await makeDefaultCertificate()) : undefined;
       wanted.set(`node-${node.name}`, { netns: this.names.node(node.name), specs: w.specs, spec: { sockets: w.sockets, records: recordsFile, ...(tls ? { tls } : {}) } });

@@ -93,3 +93,37 @@ export function chooseEndpoint(svc: ServiceState, candidates: readonly Candidate
       : `one of ${candidates.length} at random (nftables numgen; kwire shows the draw for this connection)`;
   return { chosen, why };
 }
+
+/** A port a pod's program listens on. */
+export interface ListeningPort {
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  /** The container that declares it, or `''` when only a Service's targetPort names it. */
+  readonly container: string;
+}
+
+/**
+ * The ports kwire's pods listen on, as one rule for every plane: every declared container port,
+ * and every port a Service sends them traffic to (a numeric targetPort no container declares —
+ * containerPort is informational, and manifests often leave it out). Anything else is refused.
+ */
+export function listeningPorts(state: NetworkState): ReadonlyMap<PodState, readonly ListeningPort[]> {
+  const byIp = new Map(state.pods.filter((p) => p.ip !== '' && !p.hostNetwork).map((p) => [p.ip, p]));
+  const out = new Map<PodState, ListeningPort[]>();
+  const add = (pod: PodState, port: ListeningPort): void => {
+    const list = out.get(pod) ?? [];
+    if (!list.some((x) => x.port === port.port && x.protocol === port.protocol)) list.push(port);
+    out.set(pod, list);
+  };
+  for (const pod of byIp.values()) for (const p of pod.ports) add(pod, { port: p.containerPort, protocol: p.protocol, container: p.container });
+  for (const slice of state.endpointSlices) {
+    for (const ep of slice.endpoints) {
+      for (const ip of ep.addresses) {
+        const pod = byIp.get(ip);
+        if (!pod || pod.namespace !== slice.namespace) continue;
+        for (const p of slice.ports) add(pod, { port: p.port, protocol: p.protocol, container: '' });
+      }
+    }
+  }
+  return out;
+}

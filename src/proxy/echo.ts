@@ -9,6 +9,7 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Protocol } from '../api/types.js';
+import { listeningPorts } from '../model/endpoints.js';
 import type { NetworkState, PodState } from '../model/types.js';
 
 /** `ip:port/PROTOCOL` of a pod port. */
@@ -222,12 +223,13 @@ export class PodPrograms {
   /** Starts listeners for new pod ports and stops the ones of pods that are gone. */
   async sync(state: NetworkState): Promise<void> {
     const wanted = new Map<string, { pod: PodState; container: string; port: number; protocol: Protocol }>();
+    const listening = listeningPorts(state);
     for (const pod of state.pods) {
       if (!runsEcho(state, pod)) continue;
-      for (const p of pod.ports) {
+      for (const p of listening.get(pod) ?? []) {
         if (p.protocol === 'SCTP') continue;
-        const key = podKey(pod.ip, p.containerPort, p.protocol);
-        wanted.set(`${key}|${pod.namespace}/${pod.name}`, { pod, container: p.container, port: p.containerPort, protocol: p.protocol });
+        const key = podKey(pod.ip, p.port, p.protocol);
+        wanted.set(`${key}|${pod.namespace}/${pod.name}`, { pod, container: p.container, port: p.port, protocol: p.protocol });
       }
     }
     const stale = [...this.listeners.keys()].filter((k) => !wanted.has(k));

@@ -3,6 +3,7 @@
  * connection collects (hops, and the random draws it took on the way).
  */
 import { InputError } from '../../api/problems.js';
+import { listeningPorts, type ListeningPort } from '../../model/endpoints.js';
 import { ipSetOf, parseCidr, type IpSet } from '../../model/ip.js';
 import type { Hop, Trace, TraceRef, TraceVerdict } from '../../model/dataplane.js';
 import type { NetworkState, NodeState, PodState, ServiceState } from '../../model/types.js';
@@ -20,6 +21,8 @@ export interface Ctx {
   readonly sourceRanges: ReadonlyMap<ServiceState, IpSet>;
   readonly domain: string;
   readonly dns?: ServiceState;
+  /** The ports each pod's program listens on. */
+  readonly listening: ReadonlyMap<PodState, readonly ListeningPort[]>;
 }
 
 /** Builds the indexes of a state. */
@@ -45,6 +48,7 @@ export function contextOf(state: NetworkState): Ctx {
     sourceRanges,
     domain: state.cluster.clusterDomain,
     dns: state.services.find((s) => s.namespace === 'kube-system' && s.name === 'kube-dns'),
+    listening: listeningPorts(state),
   };
 }
 

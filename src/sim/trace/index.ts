@@ -350,11 +350,11 @@ function deliver(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number, pr
   if (stopped(ctx, walk, pod.node, `pod ${pod.namespace}/${pod.name} does not answer`)) return walk.end('no-route', { destination: { pod: podTarget(pod), port: ep.port, ...(backend ? { backend } : {}) } });
   if (src.kind === 'pod' && src.pod === pod && !backend) {
     walk.add({ component: 'networkpolicy', node: pod.node, action: `${pod.namespace}/${pod.name} to its own address: not filtered`, verdict: 'pass', detail: "the connection never leaves the pod's network namespace, so no NetworkPolicy sees it" });
-    return delivered(walk, pod, protocol, ep.port, pod.ip, backend);
+    return delivered(ctx, walk, pod, protocol, ep.port, pod.ip, backend);
   }
   if (src.kind === 'node' && pod.node === src.node.name && typeof landing.seen === 'string') {
     walk.add({ component: 'networkpolicy', node: pod.node, action: `from node ${src.node.name} to its own pod: not filtered`, verdict: 'pass', detail: 'traffic from the node where a pod runs is always allowed (it never crosses the forward path NetworkPolicy filters)' });
-    return delivered(walk, pod, protocol, ep.port, landing.client ?? landing.seen, backend);
+    return delivered(ctx, walk, pod, protocol, ep.port, landing.client ?? landing.seen, backend);
   }
   const v = judge(ctx, walk, landing.seen, pod, protocol, ep.port, landing.sourceNote, landing.ingressFrom ? { ingressFrom: landing.ingressFrom } : {});
   if (!v.allowed) return walk.end('denied', { destination: { pod: podTarget(pod), port: ep.port, ...(backend ? { backend } : {}) }, ...(v.hint ? { hint: v.hint } : {}) });
@@ -362,14 +362,19 @@ function deliver(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number, pr
     const seenIP = landing.client ?? (typeof landing.seen === 'string' ? landing.seen : landing.seen.ip);
     return throughController(ctx, walk, pod, http, seenIP);
   }
-  return delivered(walk, pod, protocol, ep.port, landing.client ?? (typeof landing.seen === 'string' ? landing.seen : landing.seen.ip), backend);
+  return delivered(ctx, walk, pod, protocol, ep.port, landing.client ?? (typeof landing.seen === 'string' ? landing.seen : landing.seen.ip), backend);
 }
 
-/** The last hop: the pod's program gets the connection. */
-function delivered(walk: Walk, pod: PodState, protocol: Protocol, port: number, client: string, backend: TraceDestination['backend']): Trace {
-  const declared = pod.ports.some((p) => p.containerPort === port && p.protocol === protocol);
-  walk.add({ component: 'pod', node: pod.node, action: `delivered to ${pod.namespace}/${pod.name} ${pod.ip}:${port}/${protocol}`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: pod.namespace, name: pod.name }], detail: declared ? `container port ${port}/${protocol} is declared` : `no container declares port ${port}/${protocol}; the connection is refused unless the program listens anyway` });
-  return walk.end('delivered', { destination: { pod: podTarget(pod), port, client, ...(backend ? { backend } : {}) } });
+/** The last hop: the pod's program gets the connection, if it listens on the port. */
+function delivered(ctx: Ctx, walk: Walk, pod: PodState, protocol: Protocol, port: number, client: string, backend: TraceDestination['backend']): Trace {
+  const listening = ctx.listening.get(pod)?.find((p) => p.port === port && p.protocol === protocol);
+  const destination = { pod: podTarget(pod), port, client, ...(backend ? { backend } : {}) };
+  if (!listening) {
+    walk.add({ component: 'pod', node: pod.node, action: `${pod.namespace}/${pod.name} refuses ${pod.ip}:${port}/${protocol}`, verdict: 'no-route', refs: [{ kind: 'Pod', namespace: pod.namespace, name: pod.name, field: 'spec.containers[].ports' }], detail: `no container declares port ${port}/${protocol} and no Service targets it there: kwire's pods listen only on those (a real program might listen anyway: containerPort is informational)` });
+    return walk.end('no-route', { destination });
+  }
+  walk.add({ component: 'pod', node: pod.node, action: `delivered to ${pod.namespace}/${pod.name} ${pod.ip}:${port}/${protocol}`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: pod.namespace, name: pod.name }], detail: listening.container ? `container ${listening.container} declares port ${port}/${protocol}` : `no container declares port ${port}/${protocol}, but a Service targets it there` });
+  return walk.end('delivered', { destination });
 }
 
 function serviceOf(ctx: Ctx, namespace: string, name: string): ServiceState {
