@@ -124,6 +124,15 @@ export function renderFrr(plan: RouterPlan, logFile: string): string {
   return lines.join('\n');
 }
 
+/**
+ * FRR's zebra configuration: the routes BGP learns go into the router's kernel with the outside
+ * clients' address as their source, so a client there connects from 203.0.113.100 (as from a
+ * host behind the router), not from the router's own address on the nodes' segment.
+ */
+export function renderZebra(logFile: string, clientIp: string): string {
+  return ['hostname kwire-router', `log file ${logFile} informational`, '!', 'route-map kwire-client-source permit 10', ` set src ${clientIp}`, '!', 'ip protocol bgp route-map kwire-client-source', '!', ''].join('\n');
+}
+
 /** A BGP community as BIRD writes it. */
 function communityStatement(c: string): string {
   const large = /^large:(\d+):(\d+):(\d+)$/.exec(c);

@@ -118,17 +118,24 @@ function renderServicePort(b: Builder, state: NetworkState, node: NodeState, svc
   const nodePort = port.nodePort !== undefined && svc.type !== 'ClusterIP' ? port.nodePort : undefined;
   if (externalIps.length === 0 && nodePort === undefined) return;
   const external = selectEndpoints(state, svc, port, { kind: 'external', node: node.name }).candidates;
+  // kube-proxy's cluster policy chain: every ready endpoint, whatever the traffic policies. The
+  // external chain goes there under externalTrafficPolicy Cluster, and short-circuits pod and
+  // node-local traffic there under Local (rather than up and out to the load balancer).
+  const all = selectEndpoints(state, svc, port, { kind: 'all' }).candidates;
+  let allChain = serviceChain;
+  if (all.length > 0 && !(cluster.length > 0 && sameCandidates(all, cluster))) {
+    const rules = dispatchRule(b, svc, port, id, all, 'a-');
+    const only = rules.length === 1 ? /^goto (\S+)$/.exec(rules[0] ?? '') : null;
+    allChain = only?.[1] ?? `all-${id}`;
+    if (only?.[1] === undefined) b.chains.push(chain(allChain, rules));
+  }
   const local = svc.externalTrafficPolicy === 'Local';
   const externalChain = `external-${id}`;
-  let reachable = true;
-  if (!local) {
-    reachable = external.length > 0;
-    if (reachable) {
-      const tail = sameCandidates(external, cluster) && cluster.length > 0 ? [`goto ${serviceChain}`] : dispatchRule(b, svc, port, id, external, 'x-');
-      b.chains.push(chain(externalChain, ['jump mark-for-masquerade', ...tail]));
-    }
-  } else {
-    const rules = cluster.length > 0 ? [`ip saddr ${state.cluster.podCIDR} goto ${serviceChain}`, 'fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${serviceChain}`] : [];
+  // No endpoint at all: rejected; under Local with none on this node, what is not short-circuited is dropped.
+  const reachable = all.length > 0;
+  if (reachable && !local) b.chains.push(chain(externalChain, ['jump mark-for-masquerade', `goto ${allChain}`]));
+  if (reachable && local) {
+    const rules = [`ip saddr ${state.cluster.podCIDR} goto ${allChain}`, 'fib saddr type local jump mark-for-masquerade', `fib saddr type local goto ${allChain}`];
     rules.push(...(external.length > 0 ? dispatchRule(b, svc, port, id, external, 'l-') : ['drop']));
     b.chains.push(chain(externalChain, rules));
   }

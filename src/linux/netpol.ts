@@ -1,6 +1,6 @@
 /**
- * NetworkPolicy in nftables: an `ip kwire-netpol` table per node, filtering in the forward path.
- * Established/related traffic is accepted first; pods isolated for egress (source) and ingress
+ * NetworkPolicy in nftables: an `ip kwire-netpol` table per node, filtering in the forward path
+ * (and in the input path, for a pod's egress to its own node). Established/related traffic is accepted first; pods isolated for egress (source) and ingress
  * (destination) go through one chain per direction whose rules are the compiled policies' rules,
  * each guarded by the set of pods its policy selects. Selectors are IP sets and ipBlocks interval
  * sets, so label changes only change set elements; the structure only changes with the policies.
@@ -119,6 +119,8 @@ export function renderNetpol(state: NetworkState, compiled: CompiledPolicies, no
   const structure = [
     ...declarations,
     chain('forward', ['type filter hook forward priority 0; policy accept;', 'ct state established,related accept', 'ip saddr @egress-isolated jump egress', 'ip daddr @ingress-isolated jump ingress']),
+    // A pod's connection to its own node (the API server there) ends in the node's stack: its egress rules judge it too.
+    chain('input', ['type filter hook input priority 0; policy accept;', 'ct state established,related accept', 'ip saddr @egress-isolated jump egress']),
     chain('egress', [...chains.egress, 'drop']),
     chain('ingress', [...chains.ingress, 'drop']),
   ].join('\n');

@@ -5,21 +5,21 @@
  * changing only what differs (a stopped node included); `probe` makes connections for real;
  * `linuxDown` removes everything of a cluster, including what a crashed run left.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnvironmentError } from '../api/problems.js';
 import type { Connection, Dataplane, Probed } from '../model/dataplane.js';
-import { listeningPorts, type ListeningPort } from '../model/endpoints.js';
+import { listeningPorts, nodeListeningPorts, type ListeningPort } from '../model/endpoints.js';
 import type { NetworkState, NodeState, PodState } from '../model/types.js';
 import { makeDefaultCertificate, type Http01Responder, type PemPair, type ProxyLimits, type TlsSecret } from '../proxy/index.js';
 import { binderArgv, type SocketSpec } from './binder.js';
-import { planRouter, renderBird, renderFrr, speakerSessions, type RouterPlan } from './bgp.js';
+import { planRouter, renderBird, renderFrr, renderZebra, speakerSessions, type RouterPlan } from './bgp.js';
 import { controllerPods, ControllerProxies } from './controllers.js';
 import { killRecorded, startDaemon, stopDaemon, type Daemon } from './daemons.js';
 import { buildDnsRecords, buildOutsideRecords, resolvConf } from '../model/dns-records.js';
 import type { AgentSocket, AgentSpec } from './echo-agent.js';
-import { renderHostPorts } from './hostports.js';
+import { renderCniNat } from './cni-nat.js';
 import { renderKubeProxy } from './kube-proxy.js';
 import { addressChanges, planAddresses, type AddressPlan } from './metallb.js';
 import { clusterNames, clusterRuntimeDir, nodeUplinkName, type ClusterNames } from './names.js';
@@ -190,6 +190,8 @@ export async function linuxDown(clusterName: string, opts: LinuxDownOptions = {}
   await deleteNetns(left);
   for (const f of ['linux.json', 'dns.json', 'outside.json']) rmSync(join(dir, f), { force: true });
   for (const sub of ['frr', 'bird', 'agents']) rmSync(join(dir, sub), { recursive: true, force: true });
+  // The controller proxies' own output (an access log the user asked for stays).
+  if (existsSync(dir)) for (const f of readdirSync(dir)) if (/^proxy-.*\.log$/.test(f)) rmSync(join(dir, f), { force: true });
   if (left.length > 0) logger.info(`removed ${String(left.length)} network namespaces of cluster ${clusterName}`);
   return recordedRun || left.length > 0;
 }
@@ -207,17 +209,12 @@ function podAgentSockets(state: NetworkState, node: NodeState, names: ClusterNam
       specs.push({ netns: names.pod(pod.namespace, pod.name), protocol, port: port.port, listen: protocol === 'tcp' });
     }
   }
-  for (const slice of state.endpointSlices) {
-    for (const ep of slice.endpoints) {
-      if (!ep.addresses.includes(node.ip) || ep.targetRef) continue;
-      for (const p of slice.ports) {
-        if (p.protocol === 'SCTP' || sockets.some((s) => s.pod === `node/${node.name}` && s.port === p.port)) continue;
-        const protocol = p.protocol === 'TCP' ? 'tcp' : 'udp';
-        const apiserver = slice.namespace === 'default' && slice.service === 'kubernetes' && protocol === 'tcp';
-        sockets.push({ pod: `node/${node.name}`, protocol, port: p.port, role: apiserver ? 'tls' : 'echo' });
-        specs.push({ netns: names.node(node.name), protocol, port: p.port, listen: protocol === 'tcp' });
-      }
-    }
+  for (const p of nodeListeningPorts(state).get(node.name) ?? []) {
+    if (p.protocol === 'SCTP') continue;
+    const protocol = p.protocol === 'TCP' ? 'tcp' : 'udp';
+    const apiserver = p.service.namespace === 'default' && p.service.name === 'kubernetes' && protocol === 'tcp';
+    sockets.push({ pod: `node/${node.name}`, protocol, port: p.port, role: apiserver ? 'tls' : 'echo' });
+    specs.push({ netns: names.node(node.name), protocol, port: p.port, listen: protocol === 'tcp' });
   }
   return { sockets, specs };
 }
@@ -346,7 +343,7 @@ class Plane implements LinuxPlane {
     await Promise.all(
       state.nodes.map(async (node) => {
         const netns = this.names.node(node.name);
-        const proxy = renderKubeProxy(state, node) + renderHostPorts(state, node);
+        const proxy = renderKubeProxy(state, node) + renderCniNat(state, node);
         const next = renderNetpol(state, state.policies, node);
         let script = this.kubeProxy.get(node.name) === proxy ? '' : proxy;
         script += netpolUpdateScript(this.netpol.get(node.name), next);
@@ -497,7 +494,7 @@ class Plane implements LinuxPlane {
     for (const a of fresh) this.externalAddresses.add(a);
     const sock = join(frrDir, 'sock');
     mkdirSync(sock, { recursive: true });
-    writeFileSync(join(frrDir, 'zebra.conf'), `hostname kwire-router\nlog file ${join(frrDir, 'zebra.log')} informational\n`);
+    writeFileSync(join(frrDir, 'zebra.conf'), renderZebra(join(frrDir, 'zebra.log'), EXTERNAL_CLIENT.ip));
     writeFileSync(join(frrDir, 'bgpd.conf'), text);
     const common = ['-u', 'root', '-g', 'frrvty', '--vty_socket', sock, '-z', join(sock, 'zserv.api'), '-P', '0'];
     const zebra = await startDaemon('zebra', this.names.external, [FRR.zebra, ...common, '-f', join(frrDir, 'zebra.conf'), '-i', join(sock, 'zebra.pid')], { log: join(frrDir, 'zebra.out') });

@@ -97,6 +97,13 @@ export function planProbe(state: NetworkState, names: ClusterNames, c: Connectio
       host = svc.headless || svc.clusterIP === '' ? `${svc.name}.${svc.namespace}.svc.${state.cluster.clusterDomain}` : svc.clusterIP;
       port = sp?.port ?? (typeof to.port === 'number' ? to.port : 0);
       if (port === 0) return { skipped: `service ${to.namespace}/${to.name} has no port named ${String(to.port)}` };
+      if (svc.headless && typeof to.port === 'string') {
+        // A headless Service's named port is its endpoints' port (what its SRV record gives).
+        const ports = new Set(state.endpointSlices.filter((e) => e.namespace === svc.namespace && e.service === svc.name).flatMap((e) => e.ports.filter((p) => p.name === sp?.name && p.protocol === protocol).map((p) => p.port)));
+        const only = ports.size === 1 ? [...ports][0] : undefined;
+        if (only === undefined) return { skipped: `the endpoints of ${to.namespace}/${to.name}'s port ${to.port} ${ports.size === 0 ? 'are none' : 'differ'}: an SRV lookup would be needed` };
+        port = only;
+      }
       break;
     }
     case 'name':

@@ -13,10 +13,18 @@ export interface Candidate {
   readonly pod?: PodState;
 }
 
-/** How the traffic reached the Service, which decides the traffic policy that applies. */
+/**
+ * How the traffic reached the Service, which decides the traffic policy that applies: `cluster`
+ * (a ClusterIP: `internalTrafficPolicy`), `external` (a NodePort, LoadBalancer or external IP
+ * entered from outside on `node`: `externalTrafficPolicy`), or `all` — kube-proxy's cluster policy
+ * chain, every ready endpoint whatever the policies, which it uses for a node's own connection to
+ * its NodePort and for a pod's or node's connection to a LoadBalancer or external IP (the traffic
+ * is short-circuited rather than sent up and out to the load balancer).
+ */
 export type Entry =
   | { readonly kind: 'cluster'; readonly fromNode?: string }
-  | { readonly kind: 'external'; readonly node: string };
+  | { readonly kind: 'external'; readonly node: string }
+  | { readonly kind: 'all'; readonly fromNode?: string };
 
 /** The eligible endpoints and why the others were left out. */
 export interface EndpointSelection {
@@ -126,4 +134,46 @@ export function listeningPorts(state: NetworkState): ReadonlyMap<PodState, reado
     }
   }
   return out;
+}
+
+/** A port a node's own processes listen on, and the Service whose endpoints name it. */
+export interface NodeListeningPort {
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+  readonly service: { readonly namespace: string; readonly name: string };
+}
+
+/**
+ * The ports kwire's nodes listen on, by node name: those the endpoints of a selector-less Service
+ * name at the node's own address (the API server's on control-plane nodes, through
+ * `default/kubernetes`). A node refuses every other port that no NodePort or host port takes.
+ */
+export function nodeListeningPorts(state: NetworkState): ReadonlyMap<string, readonly NodeListeningPort[]> {
+  const byIp = new Map(state.nodes.map((n) => [n.ip, n.name]));
+  const out = new Map<string, NodeListeningPort[]>();
+  for (const slice of state.endpointSlices) {
+    for (const ep of slice.endpoints) {
+      if (ep.targetRef) continue;
+      for (const ip of ep.addresses) {
+        const node = byIp.get(ip);
+        if (node === undefined) continue;
+        const list = out.get(node) ?? [];
+        for (const p of slice.ports) {
+          if (!list.some((x) => x.port === p.port && x.protocol === p.protocol)) list.push({ port: p.port, protocol: p.protocol, service: { namespace: slice.namespace, name: slice.service } });
+        }
+        out.set(node, list);
+      }
+    }
+  }
+  return out;
+}
+
+/** The Service that owns a NodePort, if one does. */
+export function nodePortService(state: NetworkState, port: number, protocol: string): { readonly service: ServiceState; readonly port: ServicePortState } | undefined {
+  for (const service of state.services) {
+    if (service.type === 'ClusterIP' || service.type === 'ExternalName') continue;
+    const sp = service.ports.find((p) => p.nodePort === port && p.protocol === protocol);
+    if (sp) return { service, port: sp };
+  }
+  return undefined;
 }

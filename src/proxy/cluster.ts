@@ -5,6 +5,7 @@
  */
 import type { NetworkState, PodState } from '../model/types.js';
 import { chooseEndpoint, selectEndpoints, servicePort } from '../model/endpoints.js';
+import { masqueradeAddress } from '../model/entry.js';
 import { evaluateConnection } from '../model/policy/index.js';
 import { PodPrograms, podKey } from './echo.js';
 import { startAdmin, type AdminEndpoint } from './admin.js';
@@ -27,7 +28,7 @@ export interface ClusterOptions extends Omit<ProxyOptions, 'defaultCertificate' 
 
 /** What a pod's connection to an address meets: the local port to dial, or the policy that drops it. */
 export type PodConnection =
-  | { readonly kind: 'connect'; readonly localPort: number; readonly pod: PodState; readonly detail: string }
+  | { readonly kind: 'connect'; readonly localPort: number; readonly pod: PodState; readonly detail: string; /** The source address the pod sees. */ readonly client: string }
   | { readonly kind: 'denied'; readonly pod: PodState; readonly reason: string }
   | { readonly kind: 'unreachable'; readonly reason: string };
 
@@ -121,6 +122,7 @@ export class RunningCluster implements L7Plane {
     let dst = state.pods.find((p) => p.ip === ip && !p.hostNetwork);
     let dstPort = port;
     let detail = `pod ${ip}:${port}`;
+    let client = src.ip;
     const svc = state.services.find((s) => s.clusterIP === ip);
     if (svc) {
       const sp = servicePort(svc, port, 'TCP');
@@ -131,6 +133,9 @@ export class RunningCluster implements L7Plane {
       dst = chosen.pod;
       dstPort = chosen.port;
       detail = `ClusterIP ${ip}:${port} → ${chosen.ip}:${chosen.port} (${why})`;
+      // Hairpin: kube-proxy masquerades a pod's connection to itself through its Service.
+      const node = state.nodes.find((n) => n.name === src.node);
+      if (chosen.pod === src && node) client = masqueradeAddress(state, node, node.name);
     }
     if (!dst) return { kind: 'unreachable', reason: `no pod or Service has address ${ip}` };
     const v = evaluateConnection(snapshot.policies, src, dst, 'TCP', dstPort);
@@ -138,7 +143,7 @@ export class RunningCluster implements L7Plane {
     if (denied) return { kind: 'denied', pod: dst, reason: deniedReason(denied, dst) };
     const localPort = this.pods.ports.get(podKey(dst.ip, dstPort, 'TCP'));
     if (localPort === undefined) return { kind: 'unreachable', reason: `nothing listens on ${dst.ip}:${dstPort}` };
-    return { kind: 'connect', localPort, pod: dst, detail };
+    return { kind: 'connect', localPort, pod: dst, detail, client };
   }
 
   private async startAdmin(port: number): Promise<void> {

@@ -173,7 +173,7 @@ export function l7Plane(cluster: RunningCluster, timeoutMs = 10_000): Dataplane 
     hops.push({ component: 'kube-proxy', action: conn.detail, verdict: 'pass', refs: [], detail: '' });
     const got = await exchange(new URL(`http://127.0.0.1:${String(conn.localPort)}`), 'http', host ?? ip, path, c.method ?? 'GET', c.headers ?? {}, timeoutMs);
     const probed = fromExchange(got, hops);
-    return probed.verdict === 'delivered' ? { ...probed, seenClient: src.ip } : probed;
+    return probed.verdict === 'delivered' ? { ...probed, seenClient: conn.client } : probed;
   };
 
   return {

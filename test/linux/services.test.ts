@@ -31,6 +31,7 @@ function manifests(soloSelector = 'solo'): string {
   service('web-np', { type: 'NodePort', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] }),
   service('web-local', { type: 'NodePort', externalTrafficPolicy: 'Local', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }] }),
   service('web-aff', { selector: { app: 'web' }, sessionAffinity: 'ClientIP', ports: [{ port: 80, targetPort: 8080 }] }),
+  service('web-itp', { type: 'NodePort', internalTrafficPolicy: 'Local', externalTrafficPolicy: 'Local', selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080, nodePort: 30082 }] }),
   service('solo', { selector: { app: soloSelector }, ports: [{ port: 80, targetPort: 8080 }] }),
   service('empty', { selector: { app: 'nothing' }, ports: [{ port: 80, targetPort: 8080 }] }),
   );
@@ -146,6 +147,29 @@ function manifests(soloSelector = 'solo'): string {
     } finally {
       await plane.apply(state);
     }
+  });
+
+  it("agrees with trace on kube-proxy's short-circuit and the CNI's masquerade", async () => {
+    const client = podOf('client')[0] ?? '';
+    const clientNode = state.pods.find((p) => `${p.namespace}/${p.name}` === client)?.node;
+    const asked = [
+      // A node's own NodePort goes to every endpoint, whatever the traffic policies say.
+      ...state.nodes.map((n) => connectionOf(`node/${n.name}`, `${n.ip}:30082`)),
+      // A pod's connection to another node leaves the pod network: masqueraded to its node's address.
+      ...state.nodes.map((n) => connectionOf(`pod/${client}`, `${n.ip}:30081`)),
+      ...state.nodes.map((n) => connectionOf(`pod/${client}`, `${n.ip}:9999`)),
+    ];
+    const seen = await plane.probe(asked, 800);
+    const tracer = createTracer(state);
+    asked.forEach((c, i) => {
+      expect(disagreement(tracer.traceAll(c), seen[i] ?? { plane: 'linux', hops: [] }), JSON.stringify(c)).toBeUndefined();
+    });
+    expect(seen.slice(0, state.nodes.length).every((p) => p.verdict === 'delivered')).toBe(true);
+    state.nodes.forEach((n, i) => {
+      const got = seen[state.nodes.length + i];
+      if (n.name !== clientNode && got?.verdict === 'delivered') expect(got.seenClient).toBe(state.nodes.find((x) => x.name === clientNode)?.ip);
+      expect(seen[2 * state.nodes.length + i]?.failure).toBeDefined();
+    });
   });
 
   it('an edit is applied without touching the pods: a Service re-pointed at other pods', async () => {

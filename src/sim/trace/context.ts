@@ -3,7 +3,7 @@
  * connection collects (hops, and the random draws it took on the way).
  */
 import { InputError } from '../../api/problems.js';
-import { listeningPorts, type ListeningPort } from '../../model/endpoints.js';
+import { listeningPorts, nodeListeningPorts, type ListeningPort, type NodeListeningPort } from '../../model/endpoints.js';
 import { ipSetOf, parseCidr, type IpSet } from '../../model/ip.js';
 import type { Hop, Trace, TraceRef, TraceVerdict } from '../../model/dataplane.js';
 import type { NetworkState, NodeState, PodState, ServiceState } from '../../model/types.js';
@@ -23,6 +23,8 @@ export interface Ctx {
   readonly dns?: ServiceState;
   /** The ports each pod's program listens on. */
   readonly listening: ReadonlyMap<PodState, readonly ListeningPort[]>;
+  /** The ports each node's own processes listen on, by node name. */
+  readonly nodeListening: ReadonlyMap<string, readonly NodeListeningPort[]>;
 }
 
 /** Builds the indexes of a state. */
@@ -49,6 +51,7 @@ export function contextOf(state: NetworkState): Ctx {
     domain: state.cluster.clusterDomain,
     dns: state.services.find((s) => s.namespace === 'kube-system' && s.name === 'kube-dns'),
     listening: listeningPorts(state),
+    nodeListening: nodeListeningPorts(state),
   };
 }
 

@@ -263,3 +263,73 @@ describe('host ports', () => {
     expect(t.destination?.client).toBe('203.0.113.100');
   });
 });
+
+describe("kube-proxy's external chain and the CNI's masquerade (regressions of the differential suite)", () => {
+  const pod = (name: string, node: string, labels: Record<string, string>, ports: number[] = []): string => JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, labels }, spec: { nodeName: node, containers: [{ name: 'c', ports: ports.map((p) => ({ containerPort: p })) }] } });
+  const policy = (name: string, spec: Record<string, unknown>): string => JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name }, spec });
+  const cluster = docs(
+    pod('api-1', 'worker-1', { app: 'api' }, [8080]),
+    pod('api-2', 'worker-2', { app: 'api' }, [8080]),
+    pod('client', 'worker-1', { app: 'client' }),
+    service('np', { type: 'NodePort', selector: { app: 'api' }, internalTrafficPolicy: 'Local', ports: [{ port: 80, targetPort: 8080, nodePort: 30080 }] }),
+    service('np-local', { type: 'NodePort', selector: { app: 'api' }, externalTrafficPolicy: 'Local', ports: [{ port: 80, targetPort: 8080, nodePort: 30081 }] }),
+    service('lb', { type: 'LoadBalancer', selector: { app: 'api' }, internalTrafficPolicy: 'Local', ports: [{ port: 80, targetPort: 8080 }] }),
+  );
+  const ipOf = (state: ReturnType<typeof stateOf>, node: string): string => state.nodes.find((n) => n.name === node)?.ip ?? '?';
+  const reached = (all: Trace[]): string[] => [...new Set(all.filter((t) => t.verdict === 'delivered').map((t) => t.destination?.pod?.name ?? ''))].sort();
+
+  it("a node's own NodePort and a pod's LoadBalancer address go to every endpoint, whatever internalTrafficPolicy says", () => {
+    const state = stateOf(cluster);
+    const tr = textTracer(state);
+    expect(reached(tr.traceAll('node/worker-1', `${ipOf(state, 'worker-1')}:30080`))).toEqual(['api-1', 'api-2']);
+    const lb = state.services.find((s) => s.name === 'lb')?.loadBalancerIngress[0]?.ip ?? '';
+    expect(reached(tr.traceAll('pod/default/client', `${lb}:80`))).toEqual(['api-1', 'api-2']);
+    // The ClusterIP alone follows internalTrafficPolicy Local.
+    expect(reached(tr.traceAll('pod/default/client', 'svc/default/np:80'))).toEqual(['api-1']);
+  });
+
+  it("a pod's connection to its own node's NodePort is DNATed by kube-proxy, not delivered to the node", () => {
+    const state = stateOf(cluster);
+    const t = textTracer(state).trace('pod/default/client', `${ipOf(state, 'worker-1')}:30080`);
+    expect(t.verdict).toBe('delivered');
+    expect(hop(t, 'kube-proxy')[0]?.action).toMatch(/^NodePort 30080 on the node of the pod .* default\/np:80 → DNAT 10\.244\./);
+    expect(t.destination?.pod).toBeDefined();
+  });
+
+  it("a pod's connection to another node is masqueraded by the CNI: there it is that node's, under externalTrafficPolicy Local too", () => {
+    const state = stateOf(cluster);
+    const all = textTracer(state).traceAll('pod/default/client', `${ipOf(state, 'worker-2')}:30081`);
+    expect(reached(all)).toEqual(['api-2']);
+    expect(all[0]?.destination?.client).toBe(ipOf(state, 'worker-1'));
+    expect(hop(all[0] as Trace, 'node')[0]?.action).toBe(`${ipOf(state, 'worker-2')} is outside the pod network: source masqueraded to ${ipOf(state, 'worker-1')}`);
+  });
+
+  it('a NodePort whose endpoint is back on the calling node comes back forwarded: its ingress rules judge the entry node', () => {
+    const state = stateOf(docs(cluster, policy('deny-api', { podSelector: { matchLabels: { app: 'api' } }, policyTypes: ['Ingress'] })));
+    const all = textTracer(state).traceAll('node/worker-1', `${ipOf(state, 'worker-2')}:30080`);
+    expect(all.map((t) => t.verdict)).toEqual(['denied', 'denied']);
+    const back = all.find((t) => hop(t, 'kube-proxy')[0]?.action.includes('(default/api-1)'));
+    expect(hop(back as Trace, 'networkpolicy')[0]?.action).toBe(`ingress at default/api-1 (externalTrafficPolicy Cluster: source masqueraded to node IP ${ipOf(state, 'worker-2')})`);
+  });
+
+  it("a node refuses ports nothing takes; the API server on another node sees the pod's node", () => {
+    const state = stateOf(cluster);
+    const tr = textTracer(state);
+    const refused = tr.trace('pod/default/client', `${ipOf(state, 'worker-1')}:9999`);
+    expect(refused.verdict).toBe('no-route');
+    expect(hop(refused, 'node').at(-1)?.action).toBe(`worker-1 refuses ${ipOf(state, 'worker-1')}:9999/TCP`);
+    const api = tr.trace('pod/default/client', 'https://kubernetes.default/');
+    expect(api.verdict).toBe('delivered');
+    expect(api.destination).toMatchObject({ node: 'control-plane', client: ipOf(state, 'worker-1') });
+    expect(tr.trace('external', `${ipOf(state, 'control-plane')}:6443`).verdict).toBe('delivered');
+  });
+
+  it('a headless Service addressed as svc/NS/NAME is found through DNS, which an egress default-deny drops', () => {
+    const headless = service('h', { clusterIP: 'None', selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] });
+    const deny = policy('deny-egress', { podSelector: { matchLabels: { app: 'client' } }, policyTypes: ['Egress'] });
+    expect(textTracer(stateOf(docs(cluster, headless))).trace('pod/default/client', 'svc/default/h:http').verdict).toBe('delivered');
+    const t = textTracer(stateOf(docs(cluster, headless, deny))).trace('pod/default/client', 'svc/default/h:http');
+    expect(t.verdict).toBe('denied');
+    expect(hop(t, 'dns')[0]?.verdict).toBe('deny');
+  });
+});

@@ -6,7 +6,7 @@
  * a router's ECMP next hop) are explicit, so `traceAll` can list every outcome a cluster can give.
  */
 import type { Protocol } from '../../api/types.js';
-import { chooseEndpoint, selectEndpoints, servicePort, type Candidate, type Entry } from '../../model/endpoints.js';
+import { chooseEndpoint, nodePortService, selectEndpoints, servicePort, type Candidate, type Entry } from '../../model/endpoints.js';
 import { entryNodes, hostPortPod, masqueradeAddress, seenSource } from '../../model/entry.js';
 import { ipSetContains, isIp, parseIp } from '../../model/ip.js';
 import { EXTERNAL_CLIENT_IP, workloadPod, type Connection, type ConnectionSource, type ConnectionTarget, type PodTarget, type Trace, type TraceDestination } from '../../model/dataplane.js';
@@ -150,7 +150,7 @@ function proxyHop(ctx: Ctx, walk: Walk, svc: ServiceState, port: number | string
   const chosen = sel.candidates[walk.draw(sel.candidates.length, preferred ? sel.candidates.indexOf(preferred) : 0)];
   const idx = svc.ports.indexOf(sp);
   if (!chosen) {
-    walk.add({ component: 'kube-proxy', node, action: `${via} ${svc.namespace}/${svc.name}:${sp.port}: ${entry.kind === 'external' && svc.externalTrafficPolicy === 'Local' ? 'drop' : 'reject'}`, verdict: 'no-route', refs: [ref], detail: sel.detail });
+    walk.add({ component: 'kube-proxy', node, action: `${via} ${svc.namespace}/${svc.name}:${sp.port}: ${entry.kind === 'external' && svc.externalTrafficPolicy === 'Local' && sel.ready > 0 ? 'drop' : 'reject'}`, verdict: 'no-route', refs: [ref], detail: sel.detail });
     return { svcPort: sp.port };
   }
   const target = chosen.pod ? `${chosen.pod.namespace}/${chosen.pod.name}` : chosen.ip;
@@ -188,6 +188,8 @@ interface Landing {
    */
   readonly ingressFrom?: string;
   readonly sourceNote?: string;
+  /** The node the connection entered the cluster by, when it came from outside or from another node. */
+  readonly entered?: string;
   readonly end?: Trace;
 }
 
@@ -198,27 +200,34 @@ function landInside(ctx: Ctx, walk: Walk, src: Source & { kind: 'pod' | 'node' }
   const connKey = `${clientIP}>${ip}:${port}/${protocol}`;
   const seen = src.kind === 'pod' ? src.pod : clientIP;
   const svc = ctx.svcByIp.get(ip);
-  const lb = lbService(ctx, ip, port, protocol);
+  const lb = svc ? undefined : lbService(ctx, ip, port, protocol);
   const node = ctx.nodeByIp.get(ip);
-  const hereIsNodePort = node && src.kind === 'node' && node.name === src.node.name && !lb;
-  if (svc || lb || hereIsNodePort) {
-    let target = svc ?? lb;
-    let via = 'ClusterIP';
-    let svcPort: number | string = port;
-    if (!svc && lb) {
+  // The source's own node address: kube-proxy's NodePort rules match it (`fib daddr type local`).
+  const nodePort = node && !svc && !lb ? nodePortService(ctx.state, port, protocol) : undefined;
+  if (svc || lb || nodePort) {
+    let target: ServiceState;
+    let via: string;
+    let svcPort = port;
+    // A ClusterIP follows internalTrafficPolicy; kube-proxy short-circuits a LoadBalancer address
+    // or its own NodePort to every ready endpoint (its cluster policy chain), whatever the policies.
+    let entry: Entry = { kind: 'all', fromNode };
+    const masqueraded = src.kind === 'node' || (svc === undefined && (lb ?? nodePort?.service)?.externalTrafficPolicy === 'Cluster');
+    if (svc) {
+      target = svc;
+      via = 'ClusterIP';
+      entry = { kind: 'cluster', fromNode };
+    } else if (lb) {
       if (outsideSourceRanges(ctx, walk, lb, clientIP, fromNode)) return { seen, end: walk.end('denied', { destination: { ip, port } }) };
-      via = lb.externalTrafficPolicy === 'Cluster' ? 'LoadBalancer IP from inside the cluster (kube-proxy short-circuits it, masquerading: externalTrafficPolicy Cluster)' : 'LoadBalancer IP from inside the cluster (kube-proxy short-circuits pod traffic to every endpoint)';
-    } else if (!svc && !lb) {
-      target = ctx.state.services.find((s) => s.type !== 'ClusterIP' && s.ports.some((p) => p.nodePort === port && p.protocol === protocol));
-      if (!target) {
-        walk.add({ component: 'node', node: fromNode, action: `nothing listens on ${ip}:${port}`, verdict: 'no-route', detail: `no Service has NodePort ${port}/${protocol}` });
-        return { seen, end: walk.end('no-route', { destination: { ip, port } }) };
-      }
-      svcPort = target.ports.find((p) => p.nodePort === port && p.protocol === protocol)?.port ?? port;
-      via = `NodePort ${port} on the node itself (locally originated: every endpoint, masqueraded)`;
+      target = lb;
+      via = `LoadBalancer IP from inside the cluster (kube-proxy short-circuits it to every endpoint${masqueraded ? ', masquerading' : ''})`;
+    } else if (nodePort) {
+      target = nodePort.service;
+      svcPort = nodePort.port.port;
+      via = `NodePort ${port} on ${src.kind === 'node' ? 'the node itself' : 'the node of the pod'} (kube-proxy short-circuits it to every endpoint${masqueraded ? ', masquerading' : ''})`;
+    } else {
+      return { seen, end: walk.end('no-route', { destination: { ip, port } }) };
     }
-    if (!target) return { seen, end: walk.end('no-route', { destination: { ip, port } }) };
-    const r = proxyHop(ctx, walk, target, svcPort, protocol, { kind: 'cluster', fromNode }, clientIP, connKey, via);
+    const r = proxyHop(ctx, walk, target, svcPort, protocol, entry, clientIP, connKey, via);
     const backend = { service: { namespace: target.namespace, name: target.name, port: r.svcPort } };
     if (!r.ep) return { seen, backend, end: walk.end('no-route', { destination: { backend, ip, port } }) };
     if (src.kind === 'node') {
@@ -227,10 +236,11 @@ function landInside(ctx: Ctx, walk: Walk, src: Source & { kind: 'pod' | 'node' }
     }
     const srcNode = ctx.nodeByName.get(src.pod.node);
     const podNode = srcNode ? masqueradeAddress(ctx.state, srcNode, r.ep.node) : undefined;
-    // Through a LoadBalancer address under externalTrafficPolicy Cluster, kube-proxy's external chain
-    // masquerades pod traffic too (to the pod's node): a pod on another node sees, and its ingress
-    // rules judge, that node's address; on the same node the forward path judged it before the SNAT.
-    if (!svc && lb && lb.externalTrafficPolicy === 'Cluster' && podNode) {
+    // Through kube-proxy's external chain (a LoadBalancer address, a NodePort) under
+    // externalTrafficPolicy Cluster, pod traffic is masqueraded too (to the pod's node): a pod on
+    // another node sees, and its ingress rules judge, that node's address; on the same node the
+    // forward path judged it before the SNAT.
+    if (masqueraded && podNode) {
       const remote = r.ep.node !== src.pod.node;
       return { ep: r.ep, backend, seen, client: podNode, ...(remote ? { ingressFrom: podNode, sourceNote: `source masqueraded to node IP ${podNode}` } : {}) };
     }
@@ -252,7 +262,7 @@ function landInside(ctx: Ctx, walk: Walk, src: Source & { kind: 'pod' | 'node' }
     const v = judge(ctx, walk, src.pod, ip, protocol, port);
     if (!v.allowed) return { seen, end: walk.end('denied', { destination: { ip, port }, ...(v.hint ? { hint: v.hint } : {}) }) };
   }
-  walk.add({ component: 'external', action: `leaves the cluster to ${ip}:${port}`, verdict: 'pass', detail: 'routed out through the node; the source is masqueraded to the node IP' });
+  walk.add({ component: 'external', action: `leaves the cluster to ${ip}:${port}`, verdict: 'pass', detail: src.kind === 'pod' ? "routed out through the node; the CNI masquerades the pod's address to the node's (Calico natOutgoing, flannel ipMasq)" : 'routed out through the node' });
   return { seen, end: walk.end('delivered', { destination: { ip, port } }) };
 }
 
@@ -301,16 +311,14 @@ function landOutside(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number
     if (outsideSourceRanges(ctx, walk, lb, clientIP, entryNode)) return { seen, end: walk.end('denied', { destination: { ip, port } }) };
   } else {
     if (stopped(ctx, walk, entryNode, `nothing answers on ${ip}`)) return { seen, end: walk.end('no-route', { destination: { ip, port } }) };
-    target = ctx.state.services.find((s) => s.type !== 'ClusterIP' && s.ports.some((p) => p.nodePort === port && p.protocol === protocol));
+    target = nodePortService(ctx.state, port, protocol)?.service;
     const bound = !target && node ? hostPortPod(ctx.state, node, port, protocol) : undefined;
     if (bound) {
       walk.add({ component: 'node', node: node?.name, action: `host port ${ip}:${port} → DNAT ${bound.pod.ip}:${bound.containerPort} (${bound.pod.namespace}/${bound.pod.name})`, verdict: 'pass', refs: [{ kind: 'Pod', namespace: bound.pod.namespace, name: bound.pod.name, field: 'spec.containers[].ports[].hostPort' }], detail: "the CNI's portmap binds the pod's hostPort on its node's address; the client's address is kept" });
-      return { ep: { ip: bound.pod.ip, port: bound.containerPort, node: bound.pod.node, pod: bound.pod }, seen: clientIP };
+      return { ep: { ip: bound.pod.ip, port: bound.containerPort, node: bound.pod.node, pod: bound.pod }, seen: clientIP, entered: entryNode };
     }
-    if (!target) {
-      walk.add({ component: 'node', node: entryNode, action: `nothing listens on ${ip}:${port}`, verdict: 'no-route', detail: `no Service has NodePort ${port}/${protocol}` });
-      return { seen, end: walk.end('no-route', { destination: { ip, port } }) };
-    }
+    // No NodePort, no host port: the node's own processes, if one listens (see `deliver`).
+    if (!target && node) return { ep: { ip, port, node: node.name }, seen, entered: entryNode };
   }
   if (!target || !entryNode) return { seen, end: walk.end('no-route', { destination: { ip, port } }) };
   const sp = lb ? servicePort(target, port, protocol) : target.ports.find((p) => p.nodePort === port && p.protocol === protocol);
@@ -319,40 +327,67 @@ function landOutside(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number
   if (!r.ep) return { seen, backend, end: walk.end('no-route', { destination: { backend, ip, port } }) };
   const entry = ctx.nodeByName.get(entryNode);
   const seenIP = entry ? seenSource(ctx.state, target, clientIP, entry, r.ep.node) : clientIP;
-  if (seenIP === clientIP) return { ep: r.ep, backend, seen: clientIP, sourceNote: `externalTrafficPolicy ${target.externalTrafficPolicy}: client IP ${clientIP} kept` };
+  if (seenIP === clientIP) return { ep: r.ep, backend, seen: clientIP, entered: entryNode, sourceNote: `externalTrafficPolicy ${target.externalTrafficPolicy}: client IP ${clientIP} kept` };
   // The masquerade happens as the packet leaves the entry node: an endpoint on another node is
   // judged from the entry node's address, one on the entry node (forwarded before the SNAT) from the client's.
-  if (r.ep.node === entryNode) return { ep: r.ep, backend, seen: clientIP, client: seenIP, sourceNote: `externalTrafficPolicy Cluster: the endpoint is on the entry node, so its policies see ${clientIP} before the masquerade to ${seenIP}` };
-  return { ep: r.ep, backend, seen: seenIP, sourceNote: `externalTrafficPolicy Cluster: source masqueraded to node IP ${seenIP}` };
+  if (r.ep.node === entryNode) return { ep: r.ep, backend, seen: clientIP, client: seenIP, entered: entryNode, sourceNote: `externalTrafficPolicy Cluster: the endpoint is on the entry node, so its policies see ${clientIP} before the masquerade to ${seenIP}` };
+  return { ep: r.ep, backend, seen: seenIP, entered: entryNode, sourceNote: `externalTrafficPolicy Cluster: source masqueraded to node IP ${seenIP}` };
 }
 
 /** Delivers a connection from a source to an IP:port; handles Services, nodes, LB IPs and pods. */
-function deliver(ctx: Ctx, walk: Walk, src: Source, ip: string, port: number, protocol: Protocol, http?: HttpRequest): Trace {
-  if (stopped(ctx, walk, nodeOfSource(src), 'the connection cannot leave it')) return walk.end('no-route', { destination: { ip, port } });
-  const toOtherNode = src.kind === 'node' && ctx.nodeByIp.has(ip) && ip !== src.node.ip;
-  const landing = src.kind === 'external' || toOtherNode ? landOutside(ctx, walk, src, ip, port, protocol) : landInside(ctx, walk, src, ip, port, protocol);
+function deliver(ctx: Ctx, walk: Walk, origin: Source, ip: string, port: number, protocol: Protocol, http?: HttpRequest): Trace {
+  if (stopped(ctx, walk, nodeOfSource(origin), 'the connection cannot leave it')) return walk.end('no-route', { destination: { ip, port } });
+  const dstNode = ctx.nodeByIp.get(ip);
+  // A node address that is a LoadBalancer IP (k3s's ServiceLB) is kube-proxy's on the source's node.
+  const otherNode = origin.kind !== 'external' && dstNode !== undefined && dstNode.name !== nodeOfSource(origin) && !lbService(ctx, ip, port, protocol);
+  let src = origin;
+  if (otherNode && origin.kind === 'pod') {
+    // To another node's address: the pod's egress rules judge that address, and the CNI
+    // masquerades the connection to its node's (it leaves the pod network): from there on it is
+    // the node's connection.
+    const v = judge(ctx, walk, origin.pod, ip, protocol, port);
+    if (!v.allowed) return walk.end('denied', { destination: { ip, port }, ...(v.hint ? { hint: v.hint } : {}) });
+    const node = ctx.nodeByName.get(origin.pod.node);
+    if (!node) return walk.end('no-route', { destination: { ip, port } });
+    walk.add({ component: 'node', node: node.name, action: `${ip} is outside the pod network: source masqueraded to ${node.ip}`, verdict: 'pass', detail: "the CNI masquerades pod traffic that leaves the pod network (Calico's natOutgoing, flannel's ipMasq)" });
+    src = { kind: 'node', node };
+  }
+  const landing = src.kind === 'external' || otherNode ? landOutside(ctx, walk, src, ip, port, protocol) : landInside(ctx, walk, src, ip, port, protocol);
   if (landing.end) return landing.end;
   const { ep, backend } = landing;
   if (!ep) return walk.end('no-route', { destination: { ip, port } });
   const pod = ep.pod;
   if (!pod) {
     const node = ctx.nodeByIp.get(ep.ip);
-    if (node && stopped(ctx, walk, node.name, `${ep.ip}:${ep.port} does not answer`)) return walk.end('no-route', { destination: { ip: ep.ip, port: ep.port, ...(backend ? { backend } : {}) } });
+    const destination = { ...(node ? { node: node.name } : {}), ip: ep.ip, port: ep.port, ...(backend ? { backend } : {}) };
+    if (node && stopped(ctx, walk, node.name, `${ep.ip}:${ep.port} does not answer`)) return walk.end('no-route', { destination });
     if (src.kind === 'pod') {
       const v = judge(ctx, walk, src.pod, ep.ip, protocol, ep.port);
-      if (!v.allowed) return walk.end('denied', { destination: { ip: ep.ip, port: ep.port, ...(backend ? { backend } : {}) }, ...(v.hint ? { hint: v.hint } : {}) });
+      if (!v.allowed) return walk.end('denied', { destination, ...(v.hint ? { hint: v.hint } : {}) });
     }
-    walk.add(node
-      ? { component: 'node', node: node.name, action: `delivered to node ${node.name} ${ep.ip}:${ep.port}/${protocol}`, verdict: 'pass', refs: [{ kind: 'Node', name: node.name }], detail: backend?.service.name === 'kubernetes' ? 'the API server listens on the control-plane node itself (host network)' : 'a process on the node itself answers' }
-      : { component: 'external', action: `endpoint ${ep.ip}:${ep.port} is outside the pod network`, verdict: 'pass', detail: 'a selector-less Service endpoint' });
-    return walk.end('delivered', { destination: { ...(node ? { node: node.name } : {}), ip: ep.ip, port: ep.port, client: typeof landing.seen === 'string' ? landing.seen : landing.seen.ip, ...(backend ? { backend } : {}) } });
+    let client = typeof landing.seen === 'string' ? landing.seen : landing.seen.ip;
+    if (node) {
+      const listens = ctx.nodeListening.get(node.name)?.find((p) => p.port === ep.port && p.protocol === protocol);
+      if (!listens) {
+        walk.add({ component: 'node', node: node.name, action: `${node.name} refuses ${ep.ip}:${ep.port}/${protocol}`, verdict: 'no-route', refs: [{ kind: 'Node', name: node.name }], detail: `no NodePort, host port or process of the node takes ${ep.port}/${protocol} (kwire's nodes run only the API server, on control-plane nodes)` });
+        return walk.end('no-route', { destination: { ...destination, client } });
+      }
+      // A pod's connection to another node's process (the API server behind the kubernetes
+      // Service) leaves the pod network: the CNI masquerades it to the pod's node.
+      const fromNode = src.kind === 'pod' ? ctx.nodeByName.get(src.pod.node) : undefined;
+      if (fromNode && fromNode.name !== node.name) client = fromNode.ip;
+      walk.add({ component: 'node', node: node.name, action: `delivered to node ${node.name} ${ep.ip}:${ep.port}/${protocol}`, verdict: 'pass', refs: [{ kind: 'Node', name: node.name }], detail: `${listens.service.namespace === 'default' && listens.service.name === 'kubernetes' ? 'the API server listens on the control-plane node itself (host network)' : `a process of the node answers (endpoints of Service ${listens.service.namespace}/${listens.service.name})`}${client === (typeof landing.seen === 'string' ? landing.seen : landing.seen.ip) ? '' : `; it sees ${client}: the CNI masqueraded the pod's connection as it left the pod network`}` });
+    } else {
+      walk.add({ component: 'external', action: `endpoint ${ep.ip}:${ep.port} is outside the pod network`, verdict: 'pass', detail: 'a selector-less Service endpoint' });
+    }
+    return walk.end('delivered', { destination: { ...destination, client } });
   }
   if (stopped(ctx, walk, pod.node, `pod ${pod.namespace}/${pod.name} does not answer`)) return walk.end('no-route', { destination: { pod: podTarget(pod), port: ep.port, ...(backend ? { backend } : {}) } });
   if (src.kind === 'pod' && src.pod === pod && !backend) {
     walk.add({ component: 'networkpolicy', node: pod.node, action: `${pod.namespace}/${pod.name} to its own address: not filtered`, verdict: 'pass', detail: "the connection never leaves the pod's network namespace, so no NetworkPolicy sees it" });
     return delivered(ctx, walk, pod, protocol, ep.port, pod.ip, backend);
   }
-  if (src.kind === 'node' && pod.node === src.node.name && typeof landing.seen === 'string') {
+  if (src.kind === 'node' && pod.node === src.node.name && landing.entered === undefined && typeof landing.seen === 'string') {
     walk.add({ component: 'networkpolicy', node: pod.node, action: `from node ${src.node.name} to its own pod: not filtered`, verdict: 'pass', detail: 'traffic from the node where a pod runs is always allowed (it never crosses the forward path NetworkPolicy filters)' });
     return delivered(ctx, walk, pod, protocol, ep.port, landing.client ?? landing.seen, backend);
   }
@@ -427,8 +462,17 @@ function runTrace(ctx: Ctx, walk: Walk, connection: Connection): Trace {
     }
     case 'ip':
       return deliver(ctx, walk, src, target.ip, target.port, protocol);
-    case 'service':
-      return toService(ctx, walk, src, serviceOf(ctx, target.namespace, target.name), target.port, protocol, undefined, `${target.name}.${target.namespace}`);
+    case 'service': {
+      const svc = serviceOf(ctx, target.namespace, target.name);
+      const host = `${target.name}.${target.namespace}`;
+      // A headless Service has no address of its own: a pod finds its endpoints only by asking DNS.
+      if (svc.headless && src.kind === 'pod') {
+        const query = dnsQuery(ctx, walk, src.pod, host);
+        if (!query.ok) return walk.end(query.verdict, query.hint ? { hint: query.hint } : {});
+        walk.add({ component: 'dns', node: src.pod.node, action: `${host}.svc.${ctx.domain} → the ready pod IPs`, verdict: 'pass', refs: [{ kind: 'Service', namespace: svc.namespace, name: svc.name }], detail: `a headless Service; ${query.note}` });
+      }
+      return toService(ctx, walk, src, svc, target.port, protocol, undefined, host);
+    }
     case 'name':
     case 'url':
       return toName(ctx, walk, src, target, protocol, connection);
