@@ -1,38 +1,19 @@
 /**
  * The differential suite (DESIGN.md "Agreement between planes"): random clusters, each built into
  * one running kernel plane by `apply`, and random probes of every kind asked of the simulator
- * (every outcome its random draws allow) and of the kernel. The first disagreement is minimized —
- * objects dropped one at a time while that one connection still disagrees — and written as a
- * reproducer folder: `manifests.yaml`, `probe.txt` (a `kwire trace` command) and `planes.json`.
+ * (every outcome its random draws allow) and of the kernel. The first disagreement is minimized
+ * and written as a reproducer folder; with `keepGoing` the run goes on, and the first disagreement
+ * of each shape gets one.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { disagreement } from '../model/agreement.js';
 import type { Connection, Probed, Trace } from '../model/dataplane.js';
-import type { NetworkState } from '../model/types.js';
-import { createTracer, type Tracer } from '../sim/trace/index.js';
-import { generateCluster, type GeneratedCluster, type Manifest } from './generate.js';
-import { connectionOf, PROBE_KINDS, probesOf, type Probe, type ProbeKind, type ProbeSpec } from './probes.js';
+import { createTracer } from '../sim/trace/index.js';
+import { generateCluster, type GeneratedCluster } from './generate.js';
+import { ATTEMPTS, minimize } from './minimize.js';
+import { PROBE_KINDS, probesOf, type Probe, type ProbeKind } from './probes.js';
 import { mixSeed } from './random.js';
-import { loadManifests, manifestsYaml, traceCommand } from './render.js';
-
-/** Where the suite reports progress (stderr at the CLI edge). */
-export interface DifferentialLogger {
-  readonly info: (message: string) => void;
-  readonly warn: (message: string) => void;
-}
-
-/** The kernel plane as the suite drives it: built once, moved from cluster to cluster by `apply`. */
-export interface KernelPlane {
-  readonly apply: (state: NetworkState) => Promise<unknown>;
-  /** Resolves when the plane has caught up with the last `apply` (BGP routes, certificates). */
-  readonly settle: () => Promise<void>;
-  readonly probe: (connections: readonly Connection[], timeoutMs: number) => Promise<Probed[]>;
-  readonly down: () => Promise<void>;
-}
-
-/** Starts the kernel plane on a first state. */
-export type PlaneStarter = (state: NetworkState) => Promise<KernelPlane>;
+import { GeneratorError, loadManifests, traceCommand } from './render.js';
+import { Folders, writeApplyReproducer, writeProbeReproducer } from './reproducer.js';
+import { applyShape, judgeProbe, probeAll, Session, shapeOf, type DifferentialLogger, type PlaneStarter } from './session.js';
 
 /** Options of a run. */
 export interface DifferentialOptions {
@@ -48,23 +29,26 @@ export interface DifferentialOptions {
   readonly maxProbes?: number;
   /** The Cluster object's name (the plane's namespaces carry it). @default 'diff' */
   readonly clusterName?: string;
-  /** Go on after a disagreement (each cluster's first is minimized). @default false */
+  /** Go on after a disagreement; the first disagreement of each shape gets a reproducer. @default false */
   readonly keepGoing?: boolean;
-  /** Skip minimizing (write the whole cluster). @default false */
+  /** Write the whole cluster instead of minimizing it. @default false */
   readonly noMinimize?: boolean;
   readonly start: PlaneStarter;
   readonly logger: DifferentialLogger;
   readonly signal?: AbortSignal;
 }
 
-/** One disagreement found. */
+/** One disagreement found: a probe the planes answer differently, or an `apply` the kernel plane failed. */
 export interface Disagreement {
   readonly seed: number;
   readonly index: number;
-  readonly kind: ProbeKind;
-  readonly connection: Connection;
+  readonly kind: ProbeKind | 'apply';
+  /** What it looks like, names and addresses aside (see `shapeOf`). */
+  readonly shape: string;
+  /** The connection (absent for an `apply` failure). */
+  readonly connection?: Connection;
   readonly why: string;
-  /** The reproducer folder, when this one was minimized and written. */
+  /** The reproducer folder, when one was written for this disagreement. */
   readonly folder?: string;
 }
 
@@ -81,162 +65,121 @@ export interface DifferentialResult {
   readonly aborted: boolean;
 }
 
-/** A generated cluster that does not load: a bug of the generator, not of a plane. */
-export class GeneratorError extends Error {
-  readonly code = 'EGENERATOR';
-}
-
-interface Verdict {
-  readonly why?: string;
+/** A disagreement met in a cluster's batch. */
+interface Found {
+  readonly probe: Probe;
+  readonly why: string;
+  readonly seen: Probed;
   readonly outcomes: readonly Trace[];
+  readonly shape: string;
 }
 
-/** The simulator's outcomes and whether `seen` is one of them; a simulator that throws disagrees. */
-function judgeProbe(tracer: Tracer, connection: Connection, seen: Probed): Verdict {
-  let outcomes: Trace[];
-  try {
-    outcomes = tracer.traceAll(connection);
-  } catch (e) {
-    const code = (e as { code?: unknown }).code;
-    return { why: `the simulator threw${typeof code === 'string' ? ` ${code}` : ''}: ${e instanceof Error ? e.message : String(e)}`, outcomes: [] };
+/** The counters of a run, filled cluster by cluster. */
+class Tally {
+  probes = 0;
+  skipped = 0;
+  clusters = 0;
+  readonly byKind = Object.fromEntries(PROBE_KINDS.map((k) => [k, 0])) as Record<ProbeKind, number>;
+  readonly skipReasons = new Map<string, number>();
+  readonly disagreements: Disagreement[] = [];
+  readonly shapes = new Set<string>();
+
+  /** Whether a shape is met for the first time in the run. */
+  fresh(shape: string): boolean {
+    if (this.shapes.has(shape)) return false;
+    this.shapes.add(shape);
+    return true;
   }
-  return { why: disagreement(outcomes, seen), outcomes };
 }
 
-function stateOf(cluster: { readonly seed: number; readonly index: number }, manifests: readonly Manifest[]): NetworkState {
-  const loaded = loadManifests(manifests);
-  if (loaded.errors) throw new GeneratorError(`cluster ${String(cluster.seed)}-${String(cluster.index)} does not load: ${loaded.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}`);
-  return loaded.state;
-}
-
-/** One connection asked again of a (smaller) cluster; undefined when it no longer disagrees or cannot be asked. */
-async function askAgain(plane: KernelPlane, manifests: readonly Manifest[], spec: ProbeSpec, timeoutMs: number): Promise<{ state: NetworkState; connection: Connection; seen: Probed; verdict: Verdict & { why: string } } | undefined> {
-  const loaded = loadManifests(manifests);
-  if (!loaded.state) return undefined;
-  const connection = connectionOf(loaded.state, spec);
-  if (!connection) return undefined;
-  await plane.apply(loaded.state);
-  await plane.settle();
-  const [seen] = await plane.probe([connection], timeoutMs);
-  if (!seen || seen.skipped !== undefined) return undefined;
-  const verdict = judgeProbe(createTracer(loaded.state), connection, seen);
-  return verdict.why === undefined ? undefined : { state: loaded.state, connection, seen, verdict: { ...verdict, why: verdict.why } };
-}
-
-/** Drops objects one at a time (the Cluster object stays) while the connection still disagrees. */
-async function minimize(plane: KernelPlane, cluster: GeneratedCluster, spec: ProbeSpec, timeoutMs: number, logger: DifferentialLogger, signal?: AbortSignal): Promise<{ manifests: readonly Manifest[]; found?: NonNullable<Awaited<ReturnType<typeof askAgain>>> }> {
-  let manifests = cluster.manifests;
-  let found = await askAgain(plane, manifests, spec, timeoutMs);
-  if (!found) return { manifests };
-  for (let pass = 0; pass < 3; pass++) {
-    let dropped = false;
-    for (let i = manifests.length - 1; i >= 1; i--) {
-      if (signal?.aborted) return { manifests, found };
-      const fewer = manifests.filter((_, k) => k !== i);
-      const again = await askAgain(plane, fewer, spec, timeoutMs);
-      if (!again) continue;
-      manifests = fewer;
-      found = again;
-      dropped = true;
+/** Probes one cluster on the plane: its disagreements, the plane's skips counted on the way. */
+async function probeCluster(session: Session, cluster: GeneratedCluster, tally: Tally, opts: DifferentialOptions): Promise<Found[]> {
+  const loaded = loadManifests(cluster.manifests);
+  if (!loaded.state) throw new GeneratorError(`cluster ${String(cluster.seed)}-${String(cluster.index)} does not load: ${loaded.errors.map((e) => `${e.code}: ${e.message}`).join('; ')}`);
+  const state = loaded.state;
+  const plane = await session.show(state, cluster.manifests);
+  const asked = probesOf(state, { seed: mixSeed(cluster.seed, cluster.index), max: opts.maxProbes ?? 40 });
+  const seen = await probeAll(plane, asked.map((p) => p.connection), opts.timeoutMs ?? 1500);
+  const tracer = createTracer(state);
+  const found: Found[] = [];
+  asked.forEach((probe, i) => {
+    const got: Probed = seen[i] ?? { plane: 'linux', skipped: 'the plane gave no result', hops: [] };
+    tally.probes++;
+    if (got.skipped !== undefined) {
+      tally.skipped++;
+      const n = tally.skipReasons.get(got.skipped) ?? 0;
+      if (n === 0) opts.logger.warn(`  skipped by the plane: ${got.skipped} (first: ${probe.spec.kind}, ${traceCommand(probe.connection)})`);
+      tally.skipReasons.set(got.skipped, n + 1);
+      return;
     }
-    logger.info(`  minimize pass ${String(pass + 1)}: ${String(manifests.length)} objects left`);
-    if (!dropped) break;
-  }
-  return { manifests, found };
+    tally.byKind[probe.spec.kind]++;
+    const v = judgeProbe(tracer, probe.connection, got);
+    if (v.why !== undefined) found.push({ probe, why: v.why, seen: got, outcomes: v.outcomes, shape: shapeOf(probe.spec.kind, got, v.outcomes) });
+  });
+  return found;
 }
 
-/** Writes a reproducer folder and returns its path. */
-function writeReproducer(folder: string, data: { cluster: GeneratedCluster; kind: ProbeKind; manifests: readonly Manifest[]; connection: Connection; why: string; outcomes: readonly Trace[]; seen: Probed; reproduced: boolean; original: { connection: Connection; why: string; seen: Probed } }): string {
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, 'manifests.yaml'), manifestsYaml(data.manifests));
-  writeFileSync(join(folder, 'probe.txt'), `${traceCommand(data.connection)}\n`);
-  const planes = {
-    seed: data.cluster.seed,
-    index: data.cluster.index,
-    cluster: data.cluster.summary,
-    kind: data.kind,
-    command: traceCommand(data.connection),
-    connection: data.connection,
-    disagreement: data.why,
-    reproduced: data.reproduced,
-    objects: { original: data.cluster.manifests.length, minimized: data.manifests.length },
-    simulator: { allows: data.outcomes },
-    kernel: data.seen,
-    ...(data.reproduced ? { original: data.original } : {}),
-  };
-  writeFileSync(join(folder, 'planes.json'), `${JSON.stringify(planes, null, 2)}\n`);
-  return folder;
+/** Minimizes a disagreement and writes its reproducer folder. */
+async function reproduce(session: Session, cluster: GeneratedCluster, head: Found, folder: string, opts: DifferentialOptions): Promise<void> {
+  const timeoutMs = opts.timeoutMs ?? 1500;
+  opts.logger.info(`  minimizing (${head.shape}): ${traceCommand(head.probe.connection)}`);
+  const min = opts.noMinimize ? { manifests: cluster.manifests, again: undefined } : await minimize(session, cluster, head.probe.spec, head.shape, { timeoutMs, logger: opts.logger, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const firstSeen = { connection: head.probe.connection, why: head.why, seen: head.seen };
+  writeProbeReproducer(folder, {
+    cluster,
+    kind: head.probe.spec.kind,
+    shape: head.shape,
+    manifests: min.again ? min.manifests : cluster.manifests,
+    again: min.again ?? { ...firstSeen, outcomes: head.outcomes },
+    reproduced: min.again !== undefined,
+    firstSeen,
+  });
+  const how = opts.noMinimize ? ' (not minimized)' : min.again ? ` (${String(min.manifests.length)} of ${String(cluster.manifests.length)} objects)` : ` (no disagreement in ${String(ATTEMPTS)} more tries: the whole cluster is written)`;
+  opts.logger.warn(`  reproducer: ${folder}${how}`);
 }
 
 /** Runs the suite: generates, applies, probes, compares; minimizes and writes the first disagreement. */
 export async function runDifferential(opts: DifferentialOptions): Promise<DifferentialResult> {
-  const timeoutMs = opts.timeoutMs ?? 1500;
   const first = opts.first ?? 0;
   const logger = opts.logger;
-  const byKind = Object.fromEntries(PROBE_KINDS.map((k) => [k, 0])) as Record<ProbeKind, number>;
-  const skipReasons = new Map<string, number>();
-  const disagreements: Disagreement[] = [];
-  let probes = 0;
-  let skipped = 0;
-  let clusters = 0;
-  let plane: KernelPlane | undefined;
+  const tally = new Tally();
+  const folders = new Folders(opts.out);
+  let current: GeneratedCluster | undefined;
+  const session = new Session(opts.start, logger, (f) => {
+    if (!current) return;
+    const shape = applyShape(f.error);
+    const folder = tally.fresh(shape) ? folders.next(current, '-apply') : undefined;
+    if (folder) writeApplyReproducer(folder, current, f);
+    tally.disagreements.push({ seed: current.seed, index: current.index, kind: 'apply', shape, why: f.error, ...(folder ? { folder } : {}) });
+    logger.warn(`  DISAGREE apply: ${f.error.split('\n')[0] ?? ''}${folder ? `\n  reproducer: ${folder}` : ''}`);
+  });
   try {
-    for (let index = first; index < first + opts.clusters; index++) {
-      if (opts.signal?.aborted) break;
+    for (let index = first; index < first + opts.clusters && !opts.signal?.aborted; index++) {
       const t0 = performance.now();
       const cluster = generateCluster(opts.seed, index, { clusterName: opts.clusterName ?? 'diff' });
-      const state = stateOf(cluster, cluster.manifests);
-      if (plane) await plane.apply(state);
-      else plane = await opts.start(state);
-      await plane.settle();
-      const asked = probesOf(state, { seed: mixSeed(opts.seed, index), max: opts.maxProbes ?? 40 });
-      const seen = await plane.probe(asked.map((p) => p.connection), timeoutMs);
-      const tracer = createTracer(state);
-      const found: { probe: Probe; why: string; seen: Probed }[] = [];
-      let clusterSkipped = 0;
-      asked.forEach((probe, i) => {
-        const got: Probed = seen[i] ?? { plane: 'linux', skipped: 'the plane gave no result', hops: [] };
-        probes++;
-        if (got.skipped !== undefined) {
-          skipped++;
-          clusterSkipped++;
-          const n = skipReasons.get(got.skipped) ?? 0;
-          if (n === 0) logger.warn(`  skipped by the plane: ${got.skipped} (first: ${probe.spec.kind}, ${traceCommand(probe.connection)})`);
-          skipReasons.set(got.skipped, n + 1);
-          return;
-        }
-        byKind[probe.spec.kind]++;
-        const v = judgeProbe(tracer, probe.connection, got);
-        if (v.why !== undefined) found.push({ probe, why: v.why, seen: got });
-      });
-      clusters++;
-      const ms = Math.round(performance.now() - t0);
-      logger.info(`cluster ${String(opts.seed)}-${String(index)} (${cluster.summary}): ${String(asked.length)} probes, ${String(found.length)} disagreements, ${String(clusterSkipped)} skipped, ${String(ms)} ms`);
+      current = cluster;
+      const before = tally.disagreements.length;
+      const [probesBefore, skippedBefore] = [tally.probes, tally.skipped];
+      const found = await probeCluster(session, cluster, tally, opts);
+      tally.clusters++;
+      logger.info(`cluster ${String(opts.seed)}-${String(index)} (${cluster.summary}): ${String(tally.probes - probesBefore)} probes, ${String(found.length)} disagreements, ${String(tally.skipped - skippedBefore)} skipped, ${String(Math.round(performance.now() - t0))} ms`);
       for (const f of found) logger.warn(`  DISAGREE ${f.probe.spec.kind}: ${traceCommand(f.probe.connection)}\n    ${f.why}`);
-      if (found.length === 0) continue;
-      const [head, ...rest] = found;
-      if (!head) continue;
-      const folder = join(opts.out, `${String(opts.seed)}-${String(index)}`);
-      logger.info(`  minimizing ${head.probe.spec.kind}: ${traceCommand(head.probe.connection)}`);
-      const min = opts.noMinimize ? { manifests: cluster.manifests, found: undefined } : await minimize(plane, cluster, head.probe.spec, timeoutMs, logger, opts.signal);
-      const written = writeReproducer(folder, {
-        cluster,
-        kind: head.probe.spec.kind,
-        manifests: min.found ? min.manifests : cluster.manifests,
-        connection: min.found?.connection ?? head.probe.connection,
-        why: min.found?.verdict.why ?? head.why,
-        outcomes: min.found?.verdict.outcomes ?? judgeProbe(tracer, head.probe.connection, head.seen).outcomes,
-        seen: min.found?.seen ?? head.seen,
-        reproduced: min.found !== undefined,
-        original: { connection: head.probe.connection, why: head.why, seen: head.seen },
-      });
-      logger.warn(`  reproducer: ${written}${min.found ? ` (${String(min.manifests.length)} of ${String(cluster.manifests.length)} objects)` : ' (did not disagree again when asked alone: the whole cluster is written)'}`);
-      disagreements.push({ seed: opts.seed, index, kind: head.probe.spec.kind, connection: head.probe.connection, why: head.why, folder: written });
-      for (const f of rest) disagreements.push({ seed: opts.seed, index, kind: f.probe.spec.kind, connection: f.probe.connection, why: f.why });
-      if (!opts.keepGoing) break;
+      const fresh = found.filter((f) => tally.fresh(f.shape));
+      const written = new Map<Found, string>();
+      for (const head of opts.keepGoing ? fresh : found.slice(0, 1)) {
+        if (opts.signal?.aborted) break;
+        const folder = folders.next(cluster);
+        await reproduce(session, cluster, head, folder, opts);
+        written.set(head, folder);
+      }
+      for (const f of found) {
+        const folder = written.get(f);
+        tally.disagreements.push({ seed: opts.seed, index, kind: f.probe.spec.kind, shape: f.shape, connection: f.probe.connection, why: f.why, ...(folder ? { folder } : {}) });
+      }
+      if (tally.disagreements.length > before && !opts.keepGoing) break;
     }
   } finally {
-    await plane?.down();
+    await session.down();
   }
-  return { clusters, probes, byKind, disagreements, skipped, skipReasons, aborted: opts.signal?.aborted ?? false };
+  return { clusters: tally.clusters, probes: tally.probes, byKind: tally.byKind, disagreements: tally.disagreements, skipped: tally.skipped, skipReasons: tally.skipReasons, aborted: opts.signal?.aborted ?? false };
 }

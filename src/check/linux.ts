@@ -3,12 +3,11 @@
  * the first cluster, moved by `apply`), its ingress controllers running the real proxy, and a
  * lock so two runs never build the same cluster's namespaces at once.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
-import { EnvironmentError } from '../api/problems.js';
+import { mkdirSync } from 'node:fs';
+import { acquireLock, type Lock } from '../cli/up/runtime.js';
 import { linuxDown, linuxUp } from '../linux/index.js';
 import { clusterRuntimeDir } from '../linux/names.js';
-import type { DifferentialLogger, KernelPlane, PlaneStarter } from './differential.js';
+import type { DifferentialLogger, KernelPlane, PlaneStarter } from './session.js';
 
 /** Options of the Linux plane starter. */
 export interface LinuxStarterOptions {
@@ -26,46 +25,14 @@ export interface LinuxStarterOptions {
 /** The runtime root the Linux plane uses unless told otherwise. */
 export const DEFAULT_RUNTIME_DIR = '/run/kwire';
 
-/** A held lock on a cluster name. */
-export interface ClusterLock {
-  readonly release: () => void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
- * Takes the differential lock of a cluster name (a file naming our PID); a lock whose PID is gone
- * is taken over. Throws EnvironmentError when a live process holds it.
+ * Takes the lock of a cluster name, the one `kwire up` takes, so neither builds namespaces the
+ * other owns; a lock whose process is gone is taken over. Throws EnvironmentError when held.
  */
-export function lockCluster(clusterName: string, runtimeDir = DEFAULT_RUNTIME_DIR): ClusterLock {
+export function lockCluster(clusterName: string, runtimeDir = DEFAULT_RUNTIME_DIR): Lock {
   const dir = clusterRuntimeDir(runtimeDir, clusterName);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const file = join(dir, 'differential.lock');
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o644);
-      writeSync(fd, `${String(process.pid)}\n`);
-      closeSync(fd);
-      return {
-        release: () => {
-          if (readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
-        },
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number(readFileSync(file, 'utf8').trim());
-      if (Number.isInteger(holder) && holder > 0 && alive(holder)) throw new EnvironmentError(`cluster "${clusterName}" is in use by process ${String(holder)} (${file}); wait for it or use --cluster-name`);
-      rmSync(file, { force: true });
-    }
-  }
-  throw new EnvironmentError(`cannot take the lock ${file}`);
+  return acquireLock(dir, clusterName);
 }
 
 /** Starts the Linux plane on a first state; `down` removes every namespace of the cluster. */

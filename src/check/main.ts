@@ -1,15 +1,20 @@
 /**
  * `npm run differential -- --seed S --clusters N [--out DIR] [--timeout MS]`: the differential
- * suite against the Linux plane, as root. Progress on stderr; the last line on stdout is
- * `differential: P probes, D disagreements, K skipped`. Exit 0 only without disagreements; 1 with
- * some, 2 for bad flags, 3 without root or tools, 4 for a bug (a generated cluster that does not load).
+ * suite against the Linux plane, as root (`--keep-going` goes past the first disagreement, one
+ * reproducer per shape; `--replay DIR` asks reproducer folders again after a fix). Progress on
+ * stderr; the last line on stdout is `differential: P probes, D disagreements, K skipped`. Exit 0
+ * only without disagreements; 1 with some, 2 for bad flags, 3 without root, a build or the lock,
+ * 4 for a bug (a generated cluster that does not load).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { EnvironmentError } from '../api/problems.js';
 import { linuxDown } from '../linux/index.js';
-import { GeneratorError, runDifferential, type DifferentialResult } from './differential.js';
+import { runDifferential, type DifferentialResult } from './differential.js';
+import { GeneratorError } from './render.js';
+import { replayReproducer } from './reproducer.js';
+import type { PlaneStarter } from './session.js';
 import { DEFAULT_RUNTIME_DIR, linuxStarter, lockCluster } from './linux.js';
 import { PROBE_KINDS } from './probes.js';
 
@@ -24,6 +29,8 @@ export interface MainConfig {
   readonly clusterName: string;
   readonly keepGoing: boolean;
   readonly minimize: boolean;
+  /** Reproducer folders to ask again instead of generating clusters. */
+  readonly replay: readonly string[];
 }
 
 /** Where the command writes. */
@@ -54,11 +61,12 @@ export function parseFlags(argv: readonly string[], io: MainIo): MainConfig {
     .option('--cluster-name <name>', "the Cluster object's name (names the plane's namespaces)", 'diff')
     .option('--keep-going', 'go on after a disagreement (each cluster with one gets a reproducer)', false)
     .option('--no-minimize', 'write the whole cluster instead of minimizing it')
+    .option('--replay <dir>', 'ask a reproducer folder again on the current planes (repeatable)', (v: string, p: string[]) => [...p, v], [] as string[])
     .exitOverride()
     .configureOutput({ writeOut: (t) => { io.out(t.trimEnd()); }, writeErr: (t) => { io.err(t.trimEnd()); } })
     .allowExcessArguments(false);
   program.parse([...argv], { from: 'user' });
-  const o = program.opts<{ seed: number; clusters: number; first: number; out: string; timeout: number; probes: number; clusterName: string; keepGoing: boolean; minimize: boolean }>();
+  const o = program.opts<{ seed: number; clusters: number; first: number; out: string; timeout: number; probes: number; clusterName: string; keepGoing: boolean; minimize: boolean; replay: string[] }>();
   if (!/^[a-z0-9]([a-z0-9-]{0,14}[a-z0-9])?$/.test(o.clusterName)) throw new CommanderError(2, 'differential.clusterName', `error: --cluster-name "${o.clusterName}" is not a DNS label of at most 16 characters (e.g. diff)`);
   return { ...o };
 }
@@ -68,8 +76,25 @@ function report(result: DifferentialResult, io: MainIo, ms: number): void {
   const kinds = PROBE_KINDS.map((k) => `${k} ${String(result.byKind[k])}`).join(', ');
   io.err(`differential: ${String(result.clusters)} clusters in ${(ms / 1000).toFixed(1)} s; answered by kind: ${kinds}`);
   for (const [reason, n] of result.skipReasons) io.err(`differential: skipped ${String(n)}× — ${reason}`);
-  for (const d of result.disagreements) io.err(`differential: DISAGREEMENT ${String(d.seed)}-${String(d.index)} ${d.kind}: ${d.why}${d.folder ? ` (reproducer: ${d.folder})` : ''}`);
+  const shapes = new Map<string, { count: number; folder?: string; example: string }>();
+  for (const d of result.disagreements) {
+    const s = shapes.get(d.shape) ?? { count: 0, example: `${String(d.seed)}-${String(d.index)}: ${d.why}` };
+    shapes.set(d.shape, { ...s, count: s.count + 1, ...(s.folder ?? d.folder ? { folder: s.folder ?? d.folder } : {}) });
+  }
+  for (const [shape, s] of shapes) io.err(`differential: DISAGREEMENT ×${String(s.count)} ${shape}\n  e.g. ${s.example}${s.folder ? `\n  reproducer: ${s.folder}` : ''}`);
   io.out(`differential: ${String(result.probes)} probes, ${String(result.disagreements.length)} disagreements, ${String(result.skipped)} skipped`);
+}
+
+/** `--replay`: each reproducer folder asked again; exit 1 while one still disagrees. */
+async function replay(config: MainConfig, io: MainIo, start: PlaneStarter): Promise<number> {
+  let still = 0;
+  for (const folder of config.replay) {
+    const r = await replayReproducer(folder, start, config.timeout);
+    if (r.disagreement !== undefined) still++;
+    io.out(`${folder}: ${r.disagreement === undefined ? `agrees (${String(r.tries)} tries)` : `still disagrees: ${r.disagreement}`}`);
+  }
+  io.out(`differential: ${String(config.replay.length)} reproducers replayed, ${String(still)} still disagree`);
+  return still === 0 ? 0 : 1;
 }
 
 /** Runs the command; resolves to the exit code. */
@@ -109,6 +134,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
   try {
     const lock = lockCluster(config.clusterName, DEFAULT_RUNTIME_DIR);
     try {
+      if (config.replay.length > 0) return await replay(config, io, linuxStarter({ agentDir, proxyEntry, timeoutMs: config.timeout, logger }));
       const result = await runDifferential({
         seed: config.seed,
         clusters: config.clusters,

@@ -19,6 +19,9 @@ export const PROBE_KINDS = [
   'pod-to-apiserver',
   'node-to-nodeport-own',
   'node-to-nodeport-other',
+  'pod-to-nodeport',
+  'pod-to-lb',
+  'pod-to-node',
   'external-to-nodeport',
   'external-to-lb-l2',
   'external-to-lb-bgp',
@@ -44,7 +47,8 @@ export type TargetRef =
   | { readonly kind: 'url'; readonly scheme: 'http' | 'https'; readonly host: string; readonly port: number; readonly path: string }
   | { readonly kind: 'node-port'; readonly node: string; readonly namespace: string; readonly name: string; readonly port: number; readonly protocol: Protocol }
   | { readonly kind: 'lb-ip'; readonly namespace: string; readonly name: string; readonly port: number }
-  | { readonly kind: 'cluster-ip'; readonly namespace: string; readonly name: string; readonly port: number };
+  | { readonly kind: 'cluster-ip'; readonly namespace: string; readonly name: string; readonly port: number }
+  | { readonly kind: 'node-ip'; readonly node: string; readonly port: number };
 
 /** One probe: its kind, and the connection by name. */
 export interface ProbeSpec {
@@ -83,7 +87,7 @@ function sourceOf(state: NetworkState, ref: SourceRef): ConnectionSource | undef
     case 'node':
       return state.nodes.some((n) => n.name === ref.name) ? { kind: 'node', name: ref.name } : undefined;
     case 'external':
-      return ref.ip ? { kind: 'external', ip: ref.ip } : { kind: 'external' };
+      return ref.ip ? { kind: 'ip', ip: ref.ip } : { kind: 'external' };
   }
 }
 
@@ -112,6 +116,10 @@ export function connectionOf(state: NetworkState, spec: ProbeSpec): Connection |
     case 'lb-ip': {
       const ip = findService(state, to.namespace, to.name)?.loadBalancerIngress[0]?.ip;
       return ip ? { from, to: { kind: 'ip', ip, port: to.port }, ...protocol } : undefined;
+    }
+    case 'node-ip': {
+      const node = state.nodes.find((n) => n.name === to.node);
+      return node ? { from, to: { kind: 'ip', ip: node.ip, port: to.port }, ...protocol } : undefined;
     }
     case 'cluster-ip': {
       const svc = findService(state, to.namespace, to.name);
@@ -182,11 +190,18 @@ function candidates(state: NetworkState, r: Random): Map<ProbeKind, ProbeSpec[]>
         const [own, other] = nodes;
         if (own) add({ kind: 'node-to-nodeport-own', from: { kind: 'node', name: own.name }, to: { kind: 'node-port', node: own.name, namespace: svc.namespace, name: svc.name, port: sp.port, protocol: sp.protocol }, protocol: sp.protocol });
         if (own && other) add({ kind: 'node-to-nodeport-other', from: { kind: 'node', name: own.name }, to: { kind: 'node-port', node: other.name, namespace: svc.namespace, name: svc.name, port: sp.port, protocol: sp.protocol }, protocol: sp.protocol });
+        const at = r.pick(nodes);
+        add({ kind: 'pod-to-nodeport', from: podRef(anyPod()), to: { kind: 'node-port', node: at.name, namespace: svc.namespace, name: svc.name, port: sp.port, protocol: sp.protocol }, protocol: sp.protocol });
         for (const n of nodes) add({ kind: 'external-to-nodeport', from: externalSource(r), to: { kind: 'node-port', node: n.name, namespace: svc.namespace, name: svc.name, port: sp.port, protocol: sp.protocol }, protocol: sp.protocol });
       }
-      if (svc.type === 'LoadBalancer' && svc.loadBalancerIngress.length > 0) add({ kind: lbKind(state, svc), from: externalSource(r), to: { kind: 'lb-ip', namespace: svc.namespace, name: svc.name, port: sp.port }, protocol: sp.protocol });
+      if (svc.type === 'LoadBalancer' && svc.loadBalancerIngress.length > 0) {
+        add({ kind: lbKind(state, svc), from: externalSource(r), to: { kind: 'lb-ip', namespace: svc.namespace, name: svc.name, port: sp.port }, protocol: sp.protocol });
+        add({ kind: 'pod-to-lb', from: podRef(anyPod()), to: { kind: 'lb-ip', namespace: svc.namespace, name: svc.name, port: sp.port }, protocol: sp.protocol });
+      }
     }
   }
+  // A node's own address: the API server on control-plane nodes, nothing on other ports.
+  for (const node of state.nodes) add({ kind: 'pod-to-node', from: podRef(anyPod()), to: { kind: 'node-ip', node: node.name, port: r.pick([6443, 10250]) }, protocol: 'TCP' });
   add({ kind: 'pod-to-apiserver', from: podRef(anyPod()), to: { kind: 'url', scheme: 'https', host: 'kubernetes.default', port: 443, path: '/' }, protocol: 'TCP' });
   for (const { url, tls } of ingressUrls(state, r)) {
     add({ kind: tls ? 'external-to-ingress-https' : 'external-to-ingress-http', from: externalSource(r), to: url, protocol: 'TCP' });

@@ -12,6 +12,11 @@ import type { NetworkState } from '../model/types.js';
 import { storeFromTexts } from '../store/index.js';
 import type { Manifest } from './generate.js';
 
+/** Manifests that do not load (a generated cluster, a reproducer): a bug of the generator, not of a plane. */
+export class GeneratorError extends Error {
+  readonly code = 'EGENERATOR';
+}
+
 /** The file name manifests are loaded under (it appears in problem positions). */
 export const MANIFESTS_FILE = 'manifests.yaml';
 
@@ -28,7 +33,12 @@ export type Loaded = { readonly state: NetworkState; readonly errors?: undefined
  * as the CLI does (the real clock; a fixed key seed, so a run's certificates are reproducible).
  */
 export function loadManifests(manifests: readonly Manifest[]): Loaded {
-  const store = storeFromTexts([{ file: MANIFESTS_FILE, text: manifestsYaml(manifests) }]);
+  return loadText(manifestsYaml(manifests));
+}
+
+/** Builds the state of a manifests text (a reproducer's `manifests.yaml`), as `loadManifests` does. */
+export function loadText(text: string, file = MANIFESTS_FILE): Loaded {
+  const store = storeFromTexts([{ file, text }]);
   const loadErrors = store.problems.filter((p) => p.severity === 'error');
   if (loadErrors.length > 0) return { errors: loadErrors };
   const state = buildNetworkState({ objects: store.objects.map((o) => o.object), sourceOf: store.sourceOf, locate: store.locate }, { seed: 'kwire-differential' });

@@ -111,6 +111,15 @@ export function isKwireUp(pid: number): boolean {
   }
 }
 
+/** Whether the PID runs the differential suite (`dist/check/main.js`), which holds clusters' locks too. */
+function isDifferential(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8').split('\0').some((a) => a.endsWith('check/main.js'));
+  } catch {
+    return false;
+  }
+}
+
 /** The owner of a path, for messages about another user's cluster. */
 export function ownerOf(path: string): number | undefined {
   try {
@@ -150,8 +159,9 @@ export function acquireLock(dir: string, cluster: string): Lock {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     const holder = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder) && isKwireUp(holder)) {
-      throw new EnvironmentError(`cluster "${cluster}" is already starting or running (pid ${String(holder)}); stop it with: kwire down ${cluster}`);
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      if (isKwireUp(holder)) throw new EnvironmentError(`cluster "${cluster}" is already starting or running (pid ${String(holder)}); stop it with: kwire down ${cluster}`);
+      if (isDifferential(holder)) throw new EnvironmentError(`cluster "${cluster}" is in use by the differential suite (pid ${String(holder)}); wait for it or use another cluster name`);
     }
     try {
       renameSync(file, `${file}.stale-${String(process.pid)}`);
