@@ -81,8 +81,8 @@ export interface PrivateKeyState {
   readonly rotationPolicy: 'Always' | 'Never';
 }
 
-/** A Certificate: its spec with defaults applied, and the status cert-manager would write. */
-export interface CertificateState {
+/** What a Certificate asks for, its defaults applied: what the issuer reads and the state shows. */
+export interface CertificateFields {
   readonly namespace: string;
   readonly name: string;
   readonly secretName: string;
@@ -94,8 +94,6 @@ export interface CertificateState {
   readonly isCA: boolean;
   /** Key usages as cert-manager names them (`digital signature`, `server auth`, …). */
   readonly usages: readonly string[];
-  /** Requested lifetime, Go duration string (`2160h0m0s`). */
-  readonly duration: string;
   readonly durationMs: number;
   /** `spec.renewBefore` as written, if any. */
   readonly renewBefore?: string;
@@ -104,6 +102,12 @@ export interface CertificateState {
   readonly issuerRef: IssuerRef;
   readonly secretTemplate?: { readonly annotations: StringMap; readonly labels: StringMap };
   readonly labels: StringMap;
+}
+
+/** A Certificate: its spec with defaults applied, and the status cert-manager would write. */
+export interface CertificateState extends CertificateFields {
+  /** Requested lifetime, Go duration string (`2160h0m0s`). */
+  readonly duration: string;
   /** Set when ingress-shim made this Certificate from an Ingress's `spec.tls`. */
   readonly createdBy?: {
     readonly kind: 'Ingress';

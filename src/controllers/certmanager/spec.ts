@@ -9,6 +9,7 @@ import type { KubeObject, StringMap } from '../../api/types.js';
 import { formatGoDuration, parseGoDuration } from './duration.js';
 import type { KeyAlgorithm } from './keys.js';
 import { num, record, records, stringMap, text, texts } from './read.js';
+import type { CertificateFields } from '../../model/certmanager.js';
 import type { AcmeSolverState, IssuerRef, IssuerType, PrivateKeyState } from './types.js';
 import { EXT_KEY_USAGE_OIDS, KEY_USAGE_FLAGS } from './x509.js';
 
@@ -148,25 +149,8 @@ function solverOf(solver: Readonly<Record<string, unknown>>, index: number): Acm
 }
 
 /** A Certificate spec with defaults applied. */
-export interface CertificateSpec {
-  readonly namespace: string;
-  readonly name: string;
-  readonly secretName: string;
-  readonly commonName?: string;
-  readonly dnsNames: readonly string[];
-  readonly ipAddresses: readonly string[];
-  readonly uris: readonly string[];
-  readonly emailAddresses: readonly string[];
-  readonly isCA: boolean;
-  readonly usages: readonly string[];
-  readonly durationMs: number;
-  readonly renewBefore?: string;
+export interface CertificateSpec extends CertificateFields {
   readonly renewBeforeMs?: number;
-  readonly renewBeforePercentage?: number;
-  readonly privateKey: PrivateKeyState;
-  readonly issuerRef: IssuerRef;
-  readonly secretTemplate?: { readonly annotations: StringMap; readonly labels: StringMap };
-  readonly labels: StringMap;
   readonly annotations: StringMap;
 }
 
